@@ -1,0 +1,70 @@
+import Kernels
+
+/// Full softmax attention over every key: the reference every method is measured against.
+public struct ExactAttention: AttentionApproximator {
+    public let method = "exact"
+    public var parameters: [String: String] { [:] }
+
+    public init() {}
+
+    public func prepare(cache: HeadCache, context: HeadContext) -> any PreparedAttentionHead {
+        PreparedExact(cache: cache)
+    }
+}
+
+final class PreparedExact: PreparedAttentionHead {
+    private var cache: HeadCache
+    private var scratch: [Float] = []
+
+    init(cache: HeadCache) { self.cache = cache }
+
+    var tokenCount: Int { cache.count }
+
+    func append(key: [Float], value: [Float]) { cache.append(key: key, value: value) }
+
+    func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
+        let n = cache.count, d = cache.headDim
+        if scratch.count < n { scratch = [Float](repeating: 0, count: max(n, 2 * scratch.count)) }
+        var output = [Float](repeating: 0, count: d)
+        let lse = DenseAttention.attend(query: query, cache: cache, scratch: &scratch, output: &output)
+        let cost = AttentionCost(keysTotal: n, keysAttended: n, keysScored: n,
+                                 flops: 4 * Double(d) * Double(n), costFraction: 1)
+        let weights = recordWeights
+            ? SparseAttentionWeights(indices: (0..<Int32(n)).map { $0 }, weights: Array(scratch[0..<n])) : nil
+        return AttentionResult(output: output, logSumExp: lse, cost: cost, weights: weights)
+    }
+}
+
+/// Exact attention over a whole HeadCache; leaves the softmax probabilities in scratch[0..<n].
+enum DenseAttention {
+    static func attend(query: [Float], cache: HeadCache, scratch: inout [Float], output: inout [Float]) -> Float {
+        let n = cache.count, d = cache.headDim
+        guard n > 0 else {
+            output = [Float](repeating: 0, count: d)
+            return -.infinity
+        }
+        let scale = 1 / Float(d).squareRoot()
+        return query.withUnsafeBufferPointer { q in
+            cache.keys.withUnsafeBufferPointer { k in
+                cache.values.withUnsafeBufferPointer { v in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        output.withUnsafeMutableBufferPointer { o in
+                            AttentionKernel.scores(query: q.baseAddress!, keys: k.baseAddress!, count: n, dim: d,
+                                                   scale: scale, into: s.baseAddress!)
+                            let lse = Softmax.inPlace(s.baseAddress!, count: n)
+                            AttentionKernel.weightedSum(weights: s.baseAddress!, count: n, values: v.baseAddress!,
+                                                        dim: d, into: o.baseAddress!)
+                            return lse
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension ExactAttention {
+    static let descriptor = MethodDescriptor(
+        name: "exact", summary: "full softmax attention over every key (the reference)", parameters: []
+    ) { _ in ExactAttention() }
+}

@@ -1,0 +1,47 @@
+import Dispatch
+import Foundation
+
+/// Thread counts are chosen at run time (never fixed at compile time, a known complaint about
+/// the authors' CPU kernels): default is the number of active processors.
+public enum Parallel {
+    public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Runs body(i) for i in 0..<count on up to `threads` threads. Work items are handed out
+    /// dynamically, so uneven items (heads with large sample sets) balance.
+    public static func forEach(_ count: Int, threads: Int = defaultThreadCount, _ body: @Sendable (Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(max(1, threads), count)
+        if workers == 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let next = AtomicCounter()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.increment()
+                if i >= count { break }
+                body(i)
+            }
+        }
+    }
+}
+
+/// A tiny lock-protected counter (Dispatch-only; no Atomics dependency in Kernels).
+final class AtomicCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let v = value
+        value += 1
+        return v
+    }
+}
+
+/// Wraps a raw pointer for use inside @Sendable closures when the caller guarantees that
+/// concurrent iterations touch disjoint elements.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<T>
+    public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
