@@ -1,0 +1,135 @@
+import Approximators
+import Datasets
+import Foundation
+import Kernels
+
+/// Replay throughput: captured queries per second through each method's prepare + attend,
+/// with a numpy implementation of the same methods timed in the same command, and the ratio.
+/// Layers are read into memory before timing; no metrics are computed (recordWeights false).
+public struct ReplayBenchmark {
+    public var capture: String
+    public var methods: [MethodConfiguration]
+    public var attentionProtocol: AttentionProtocol
+    public var threads: Int
+    public var repeats: Int
+    /// scripts/bench_replay_numpy.py, or nil to time Swift only.
+    public var numpyScript: String?
+    public var python: String
+    public var progress: Progress
+
+    public init(capture: String, methods: [MethodConfiguration], attentionProtocol: AttentionProtocol = AttentionProtocol(),
+                threads: Int = 1, repeats: Int = 3, numpyScript: String?, python: String = "python3", progress: Progress = Progress()) {
+        self.capture = capture
+        self.methods = methods
+        self.attentionProtocol = attentionProtocol
+        self.threads = threads
+        self.repeats = repeats
+        self.numpyScript = numpyScript
+        self.python = python
+        self.progress = progress
+    }
+
+    public static let columns = ["engine", "method", "config", "capture", "tokens", "queries", "threads", "repeats",
+                                 "seconds", "prepare_seconds", "queries_per_s", "speedup_vs_numpy"]
+
+    public func run() throws -> CSVTable {
+        let file = try CaptureFile(path: capture)
+        guard let sample = file.samples.first else { throw HarnessError.badArgument("\(capture) holds no samples") }
+        let layers = try sample.layers.map { try file.readLayer(sample: sample.index, layer: $0) }
+        let queries = layers.count * file.header.numHeads * sample.queryPositions.count
+        var swiftRows: [(MethodConfiguration, seconds: Double, prepare: Double)] = []
+        for m in methods {
+            var best = Double.infinity, bestPrepare = Double.infinity
+            for _ in 0..<repeats {
+                let (total, prepare) = time(m.approximator, layers: layers, sample: sample)
+                best = min(best, total)
+                bestPrepare = min(bestPrepare, prepare)
+            }
+            progress.say("swift \(m.id): \(Format.number(Double(queries) / best)) queries/s")
+            swiftRows.append((m, best, bestPrepare))
+        }
+        let numpy = try numpyScript.map { try runNumpy(script: $0) } ?? [:]
+
+        var table = CSVTable(columns: Self.columns)
+        for (m, seconds, prepare) in swiftRows {
+            let np = numpy[m.id]
+            var row = [
+                "engine": "magicpig", "method": m.method, "config": m.id, "capture": capture,
+                "tokens": String(sample.tokenCount), "queries": String(queries), "threads": String(threads),
+                "repeats": String(repeats), "seconds": Format.number(seconds), "prepare_seconds": Format.number(prepare),
+                "queries_per_s": Format.number(Double(queries) / seconds),
+            ]
+            if let np { row["speedup_vs_numpy"] = Format.number(np.seconds / seconds) }
+            table.append(row)
+            if let np {
+                table.append([
+                    "engine": "numpy", "method": m.method, "config": m.id, "capture": capture,
+                    "tokens": String(sample.tokenCount), "queries": String(np.queries), "threads": String(threads),
+                    "repeats": String(repeats), "seconds": Format.number(np.seconds),
+                    "prepare_seconds": Format.number(np.prepare), "queries_per_s": Format.number(Double(np.queries) / np.seconds),
+                    "speedup_vs_numpy": "1",
+                ])
+            }
+        }
+        return table
+    }
+
+    /// Seconds for the whole replay (prepare + every query) and for the prepares alone.
+    func time(_ approximator: any AttentionApproximator, layers: [CaptureLayer], sample: CaptureSampleInfo) -> (Double, Double) {
+        let replays = layers.flatMap { layer in (0..<layer.numKVHeads).map { HeadReplay(layer: layer, sample: sample, kvHead: $0) } }
+        let context = attentionProtocol
+        let start = Date()
+        let sink = Checksum()
+        Parallel.forEach(replays.count, threads: threads) { i in
+            var acc: Float = 0
+            replays[i].run(approximator, seed: 0, protocol: context, recordWeights: false) { _, _, r in acc += r.output[0] }
+            sink.add(acc)
+        }
+        let total = Date().timeIntervalSince(start)
+        let prepareStart = Date()
+        Parallel.forEach(replays.count, threads: threads) { i in
+            let r = replays[i], d = r.layer.headDim, p = r.preparedLength
+            let keys = r.layer.keys(kvHead: r.kvHead), values = r.layer.values(kvHead: r.kvHead)
+            let cache = HeadCache(headDim: d, keys: Array(keys[0..<(p * d)]), values: Array(values[0..<(p * d)]))
+            _ = approximator.prepare(cache: cache, context: HeadContext(layer: r.layer.layer, kvHead: r.kvHead, seed: 0, attentionProtocol: context))
+        }
+        return (total, Date().timeIntervalSince(prepareStart))
+    }
+
+    /// Runs the numpy implementation; it prints CSV rows config,queries,seconds,prepare_seconds.
+    func runNumpy(script: String) throws -> [String: (queries: Int, seconds: Double, prepare: Double)] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, script, "--capture", capture, "--repeats", String(repeats),
+                       "--sink", String(attentionProtocol.sinkTokens), "--local", String(attentionProtocol.localWindow)]
+            + methods.flatMap { ["--method", MethodSpec.format($0)] }
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = String(threads)
+        env["OMP_NUM_THREADS"] = String(threads)
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        progress.say("numpy: \(p.arguments!.joined(separator: " "))")
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw HarnessError.badArgument("\(script) failed with status \(p.terminationStatus) (is numpy/h5py installed? run scripts/setup.sh)")
+        }
+        var rows: [String: (Int, Double, Double)] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",").map(String.init)
+            guard f.count == 4, let q = Int(f[1]), let s = Double(f[2]), let pr = Double(f[3]) else { continue }
+            rows[f[0]] = (q, s, pr)
+            progress.say("numpy \(f[0]): \(Format.number(Double(q) / s)) queries/s")
+        }
+        return rows
+    }
+}
+
+/// Keeps results alive so the optimiser cannot drop the work being timed.
+final class Checksum: @unchecked Sendable {
+    private var value: Float = 0
+    private let lock = NSLock()
+    func add(_ x: Float) { lock.lock(); value += x; lock.unlock() }
+}

@@ -1,0 +1,62 @@
+import Approximators
+
+/// One `methods:` entry: a method name and parameters, where a list-valued parameter expands
+/// into a grid (K: [8, 10] × L: [75, 150] is four configurations).
+public struct MethodGrid: Sendable, Equatable {
+    public var method: String
+    /// Parameter name → the values it takes (one value for a scalar parameter), in file order.
+    public var parameters: [(name: String, values: [ParameterValue])]
+
+    public init(method: String, parameters: [(name: String, values: [ParameterValue])] = []) {
+        self.method = method
+        self.parameters = parameters
+    }
+
+    public static func == (a: MethodGrid, b: MethodGrid) -> Bool {
+        a.method == b.method && a.parameters.map(\.name) == b.parameters.map(\.name)
+            && a.parameters.map(\.values) == b.parameters.map(\.values)
+    }
+
+    /// The Cartesian product of the parameter lists, each point checked by the registry.
+    public func expand() throws -> [MethodConfiguration] {
+        var points: [[(String, ParameterValue)]] = [[]]
+        for (name, values) in parameters {
+            guard !values.isEmpty else {
+                throw ApproximatorError.badParameter(method: method, name: name, reason: "the list of values is empty")
+            }
+            points = points.flatMap { point in values.map { point + [(name, $0)] } }
+        }
+        return try points.map { point in
+            let dict = Dictionary(point, uniquingKeysWith: { _, last in last })
+            let approximator = try ApproximatorRegistry.make(method, dict)
+            return MethodConfiguration(method: method, parameters: point.map { ($0.0, $0.1) }, approximator: approximator)
+        }
+    }
+}
+
+/// One point of a grid: a configured approximator with a stable identifier used for result
+/// rows, cell files and resume (e.g. "magicpig_K10_L150").
+public struct MethodConfiguration: Sendable {
+    public var method: String
+    /// The parameters as the user gave them, in file order.
+    public var parameters: [(name: String, value: ParameterValue)]
+    public var approximator: any AttentionApproximator
+
+    public var id: String {
+        ([method] + parameters.map { "\($0.name)\(Self.slug($0.value.description))" }).joined(separator: "_")
+    }
+
+    /// Parameter value as recorded in results, "" when the method does not take it.
+    public func value(_ name: String) -> String {
+        parameters.first(where: { $0.name == name })?.value.description ?? ""
+    }
+
+    /// "K=10 L=150" — every given parameter, for the results' params column.
+    public var parameterSummary: String {
+        parameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+    }
+
+    static func slug(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "-" })
+    }
+}

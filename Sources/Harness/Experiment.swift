@@ -1,0 +1,57 @@
+import Approximators
+import Foundation
+import Kernels
+
+/// `magicpig run CONFIG.yaml`: loads the config, runs it, writes the results folder.
+public enum Experiment {
+    public struct Options: Sendable {
+        public var outputFolder: String?
+        public var overrides: [String] = []
+        public var threads: Int = Parallel.defaultThreadCount
+        public var quiet = false
+        public init() {}
+    }
+
+    /// Returns the results folder written.
+    @discardableResult
+    public static func run(configPath: String, options: Options) throws -> String {
+        let config = try ConfigParser.load(path: configPath, overrides: options.overrides)
+        let yaml = try ConfigParser.resolvedYAML(
+            yaml: String(contentsOfFile: configPath, encoding: .utf8), file: configPath, overrides: options.overrides)
+        let out = options.outputFolder ?? "results/\(config.name)"
+        let progress = Progress(quiet: options.quiet)
+        let started = Date()
+        var manifest = Manifest(
+            gitCommit: "", gitDirty: false, command: CommandLine.arguments, config: configPath,
+            machine: MachineInfo.current(), threads: options.threads, seeds: config.seeds, captures: [],
+            started: Manifest.timestamp(started), finished: "", wallSeconds: 0, cellsComputed: 0, cellsReused: 0)
+        (manifest.gitCommit, manifest.gitDirty) = GitInfo.commit()
+
+        switch config.kind {
+        case .replay:
+            let configurations = try config.methodConfigurations()
+            progress.say("\(config.name): \(configurations.count) method configurations × seeds \(config.seeds) on \(config.captures.count) capture(s) → \(out)")
+            let outcome = try ReplayRunner(config: config, outputFolder: out, threads: options.threads, progress: progress).run()
+            let methodOf = Dictionary(configurations.map { ($0.id, $0.method) }, uniquingKeysWith: { a, _ in a })
+            // Chunk order, then config order within a chunk: the same for a fresh and a resumed run.
+            let ordered = outcome.metrics
+            try SummaryTable.metricsTable(ordered, methodOf: methodOf).write(to: "\(out)/metrics.csv")
+            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: false)
+                .write(to: "\(out)/summary.csv")
+            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: true)
+                .write(to: "\(out)/summary_by_concentration.csv")
+            manifest.captures = outcome.captures
+            manifest.cellsComputed = outcome.cellsComputed
+            manifest.cellsReused = outcome.cellsReused
+        case .uCurve:
+            try UCurve.table(config.uCurve).write(to: "\(out)/u_vs_cosine.csv")
+        }
+        try AtomicFile.write(yaml, to: "\(out)/config.yaml")
+        let finished = Date()
+        manifest.finished = Manifest.timestamp(finished)
+        manifest.wallSeconds = (finished.timeIntervalSince(started) * 100).rounded() / 100
+        try manifest.write(to: "\(out)/manifest.json")
+        progress.say("done in \(Format.number(manifest.wallSeconds)) s → \(out)")
+        return out
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Provenance of a results folder: which code, which machine, which seeds, when.
+public struct Manifest: Codable, Sendable {
+    public static let harnessVersion = "0.1.0"
+
+    public var harnessVersion = Manifest.harnessVersion
+    public var gitCommit: String
+    public var gitDirty: Bool
+    public var command: [String]
+    public var config: String
+    public var machine: MachineInfo
+    public var threads: Int
+    public var seeds: [UInt64]
+    public var captures: [CaptureProvenance]
+    public var started: String
+    public var finished: String
+    public var wallSeconds: Double
+    public var cellsComputed: Int
+    public var cellsReused: Int
+
+    public struct CaptureProvenance: Codable, Sendable {
+        public var path: String
+        public var bytes: Int
+        public var model: String
+        public var source: String?
+    }
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        try AtomicFile.write(try encoder.encode(self), to: path)
+    }
+
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: date)
+    }
+}
+
+/// The machine a number was measured on (results are compared as ratios within one machine).
+public struct MachineInfo: Codable, Sendable {
+    public var hostname: String
+    public var os: String
+    public var cpu: String
+    public var cores: Int
+    public var memoryGB: Double
+
+    public static func current() -> MachineInfo {
+        let info = ProcessInfo.processInfo
+        var cpu = "unknown"
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let colon = line.firstIndex(of: ":") {
+            cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return MachineInfo(hostname: info.hostName, os: info.operatingSystemVersionString, cpu: cpu,
+                           cores: info.activeProcessorCount,
+                           memoryGB: (Double(info.physicalMemory) / 1_073_741_824 * 10).rounded() / 10)
+    }
+}
+
+/// The current git commit of the working directory, if it is a git checkout.
+public enum GitInfo {
+    public static func commit() -> (hash: String, dirty: Bool) {
+        guard let hash = run(["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines), !hash.isEmpty else {
+            return ("unknown", false)
+        }
+        let status = run(["status", "--porcelain", "--untracked-files=no"]) ?? ""
+        return (hash, !status.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+    }
+
+    static func run(_ args: [String]) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git"] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? String(data: data, encoding: .utf8) : nil
+    }
+}

@@ -1,0 +1,122 @@
+import Approximators
+import Datasets
+import Foundation
+import Testing
+@testable import Harness
+
+/// End-to-end replay on a small synthetic capture: results, resume, and refusal to mix protocols.
+@Suite(.serialized) struct ReplayRunnerTests {
+    let dir: String
+    let capture: String
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "magicpig-runner-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        capture = dir + "/tiny.h5"
+        var spec = SyntheticCaptureSpec()
+        spec.tokens = 600
+        spec.layers = 2
+        spec.heads = 4
+        spec.kvHeads = 2
+        spec.headDim = 32
+        spec.steps = 4
+        spec.seed = 7
+        try SyntheticCapture.write(spec, to: capture, elementType: .float32)
+    }
+
+    func config(_ methods: String, extra: String = "") throws -> ExperimentConfig {
+        try ConfigParser.parse(yaml: """
+            name: tiny
+            captures: [\(capture)]
+            protocol: {sink: 4, local: 16}
+            seeds: [0, 1]
+            methods:
+            \(methods)
+            \(extra)
+            """)
+    }
+
+    func runner(_ config: ExperimentConfig) -> ReplayRunner {
+        ReplayRunner(config: config, outputFolder: dir + "/out", threads: 2, progress: Progress(quiet: true))
+    }
+
+    @Test func exactAndFullBudgetTopKMatchTheReference() throws {
+        let outcome = try runner(try config("  - {method: exact}\n  - {method: topk, budget: 1.0}")).run()
+        // 2 layers × 4 heads × 4 steps per cell; deterministic methods run once (first seed).
+        #expect(outcome.metrics.count == 2 * (2 * 4 * 4))
+        #expect(outcome.cellsComputed == 2 * 2)
+        for m in outcome.metrics {
+            #expect(m.relL2 < 1e-5, "\(m.config) layer \(m.layer) head \(m.head) step \(m.step): \(m.relL2)")
+            #expect(m.tv! < 1e-5)
+            #expect(m.recall == 1)
+            #expect(m.keys == 600 - 4 + m.step + 1)
+            #expect(m.seed == 0)
+        }
+    }
+
+    @Test func resumeSkipsFinishedCellsAndRunsOnlyNewOnes() throws {
+        let first = try runner(try config("  - {method: exact}")).run()
+        #expect(first.cellsComputed == 2 && first.cellsReused == 0)
+        let again = try runner(try config("  - {method: exact}")).run()
+        #expect(again.cellsComputed == 0 && again.cellsReused == 2)
+        #expect(again.metrics.map(\.relL2) == first.metrics.map(\.relL2))
+        let grown = try runner(try config("  - {method: exact}\n  - {method: topk, budget: 0.1}")).run()
+        #expect(grown.cellsComputed == 2 && grown.cellsReused == 2)
+    }
+
+    @Test func changedProtocolIsRefused() throws {
+        _ = try runner(try config("  - {method: exact}")).run()
+        var changed = try config("  - {method: exact}")
+        changed.attentionProtocol.sinkTokens = 8
+        #expect(throws: HarnessError.self) { try runner(changed).run() }
+    }
+
+    @Test func denseLayersRunExactForEveryMethod() throws {
+        var c = try config("  - {method: topk, budget: 0.05}")
+        c.denseLayers = [1]
+        let outcome = try runner(c).run()
+        let dense = outcome.metrics.filter { $0.layer == 1 }
+        let sparse = outcome.metrics.filter { $0.layer == 0 }
+        #expect(!dense.isEmpty && dense.allSatisfy { $0.dense && $0.relL2 < 1e-5 && $0.keysAttendedFraction == 1 })
+        #expect(sparse.allSatisfy { !$0.dense } && sparse.contains { $0.relL2 > 1e-4 })
+    }
+
+    @Test func missingLayerIsReportedBeforeWork() throws {
+        var c = try config("  - {method: exact}")
+        c.layers = [5]
+        #expect(throws: HarnessError.layerNotInCapture(capture: capture, sample: 0, layer: 5, available: [0, 1])) {
+            try runner(c).run()
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/cells"))
+    }
+
+    @Test func experimentWritesTheResultsFolder() throws {
+        let path = dir + "/exp.yaml"
+        try """
+            name: tiny
+            captures: [\(capture)]
+            protocol: {sink: 4, local: 16}
+            seeds: [0, 1]
+            methods:
+              - {method: exact}
+              - {method: topk, budget: 0.05}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        var options = Experiment.Options()
+        options.outputFolder = dir + "/results"
+        options.quiet = true
+        options.overrides = ["seeds=[3]"]
+        let out = try Experiment.run(configPath: path, options: options)
+        for file in ["summary.csv", "summary_by_concentration.csv", "metrics.csv", "config.yaml", "manifest.json"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/\(file)"), "\(file) missing")
+        }
+        let summary = try String(contentsOfFile: "\(out)/summary.csv", encoding: .utf8).split(separator: "\n")
+        #expect(summary.count == 3)
+        #expect(summary[0].hasPrefix("method,config,params,K,L,budget"))
+        #expect(summary[2].hasPrefix("topk,topk_budget0.05,budget=0.05,,,0.05,all,"))
+        let yaml = try String(contentsOfFile: "\(out)/config.yaml", encoding: .utf8)
+        #expect(yaml.contains("- 3"))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/manifest.json"))) as! [String: Any]
+        #expect(manifest["seeds"] as? [Int] == [3])
+        #expect(manifest["cells_computed"] as? Int == 4)
+    }
+}

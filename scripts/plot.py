@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Turn every figure CSV under the given results folders into a PNG beside it.
+
+    python3 scripts/plot.py results/paper-fig2-error-vs-budget [more folders or CSV files]
+    python3 scripts/plot.py            # every folder under results/
+
+Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, replay.csv (bench replay).
+"""
+import csv
+import os
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+METHOD_STYLE = {"exact": ("k", "s"), "topk": ("tab:blue", "o"), "oracle_sampling": ("tab:green", "^"),
+                "magicpig": ("tab:red", "D")}
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def save(fig, csv_path):
+    png = os.path.splitext(csv_path)[0] + ".png"
+    tmp = png + ".tmp.png"
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    os.replace(tmp, png)
+    plt.close(fig)
+    print(png)
+
+
+def plot_u_curve(path):
+    rows = read(path)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    curves = defaultdict(list)
+    for r in rows:
+        curves[(int(r["K"]), int(r["L"]))].append((float(r["cosine"]), float(r["u"])))
+    for (k, l), pts in sorted(curves.items()):
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], label=f"K={k}, L={l}")
+    ax.set_xlabel("cosine(q, k)")
+    ax.set_ylabel("u: probability of being sampled")
+    ax.set_title("MagicPIG sampling probability (≥%s collisions)" % rows[0]["threshold"])
+    ax.grid(alpha=0.3)
+    ax.legend()
+    save(fig, path)
+
+
+def error_vs_cost(ax, rows, title):
+    by_method = defaultdict(list)
+    for r in rows:
+        c, e = num(r["cost_fraction"]), num(r["rel_l2_mean"])
+        if c is None or e is None:
+            continue
+        by_method[r["method"]].append((c, e, r))
+    for method, pts in by_method.items():
+        color, marker = METHOD_STYLE.get(method, ("tab:gray", "x"))
+        if method == "magicpig":
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, marker=marker, s=18, label=method)
+        else:
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker, ms=4, label=method)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("cost fraction (authors' definition)")
+    ax.set_ylabel("relative L2 error of attention output (mean)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+
+
+def plot_summary(path):
+    rows = [r for r in read(path) if r["method"] != "exact"]
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    error_vs_cost(ax, rows, os.path.basename(os.path.dirname(path)))
+    save(fig, path)
+
+
+def plot_by_concentration(path):
+    rows = [r for r in read(path) if r["method"] != "exact"]
+    classes = ["spread", "mixed", "concentrated"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), sharey=True)
+    for ax, c in zip(axes, classes):
+        sub = [r for r in rows if r["concentration"] == c]
+        if sub:
+            n = sub[0]["n_queries"]
+            error_vs_cost(ax, sub, f"{c} attention ({n} queries / config)")
+    save(fig, path)
+
+
+def plot_bench(path):
+    rows = read(path)
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    engines = list(dict.fromkeys(r["engine"] for r in rows))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.8 / max(1, len(engines))
+    for i, engine in enumerate(engines):
+        vals = []
+        for c in configs:
+            v = [num(r["queries_per_s"]) for r in rows if r["config"] == c and r["engine"] == engine]
+            vals.append(v[0] if v else 0)
+        ax.bar([j + i * width for j in range(len(configs))], vals, width, label=engine)
+    ax.set_xticks([j + width * (len(engines) - 1) / 2 for j in range(len(configs))])
+    ax.set_xticklabels(configs, rotation=20, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("queries / s")
+    ax.set_title(f"replay throughput, {rows[0]['tokens']} tokens, {rows[0]['threads']} thread(s)")
+    ax.legend()
+    save(fig, path)
+
+
+PLOTTERS = {"u_vs_cosine.csv": plot_u_curve, "summary.csv": plot_summary,
+            "summary_by_concentration.csv": plot_by_concentration, "replay.csv": plot_bench}
+
+
+def main(args):
+    targets = args or [os.path.join("results", d) for d in sorted(os.listdir("results"))
+                       if os.path.isdir(os.path.join("results", d))]
+    for t in targets:
+        files = [t] if os.path.isfile(t) else [os.path.join(t, f) for f in sorted(os.listdir(t))]
+        for f in files:
+            plotter = PLOTTERS.get(os.path.basename(f))
+            if plotter:
+                plotter(f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
