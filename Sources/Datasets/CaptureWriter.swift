@@ -132,6 +132,10 @@ public final class CaptureWriter {
         guard problems.isEmpty else {
             throw CaptureError.invalidWrite(file: path, reason: base + ": " + problems.joined(separator: "; "))
         }
+        // Check the data before creating anything, so a rejected layer can be fixed and written again.
+        for (name, data) in [("keys", layer.keys), ("values", layer.values), ("queries", layer.queries)] {
+            try checkStorable(data, datasetPath: base + "/" + name)
+        }
         try createGroup(base)
         let group = H5Gopen2(fileID, base, HDF5.defaultPlist)
         guard group >= 0 else { throw CaptureError.hdf5Failure(file: path, path: base, operation: "open group") }
@@ -145,10 +149,18 @@ public final class CaptureWriter {
         layersBySample[sample, default: []].insert(layer.layer)
     }
 
-    private func writeTensor(_ group: hid_t, _ name: String, _ data: [Float], dims: [Int], datasetPath: String) throws {
+    private func checkStorable(_ data: [Float], datasetPath: String) throws {
         if let bad = data.firstIndex(where: { !$0.isFinite }) {
             throw CaptureError.invalidWrite(file: path, reason: "\(datasetPath): element \(bad) is \(data[bad]); captures must be finite")
         }
+        // Values beyond float16's range (±65504) would become infinite and fail the reader.
+        if elementType == .float16, let bad = data.firstIndex(where: { abs($0) > Float(Float16.greatestFiniteMagnitude) }) {
+            throw CaptureError.invalidWrite(
+                file: path, reason: "\(datasetPath): element \(bad) = \(data[bad]) overflows float16; write float32")
+        }
+    }
+
+    private func writeTensor(_ group: hid_t, _ name: String, _ data: [Float], dims: [Int], datasetPath: String) throws {
         switch elementType {
         case .float32:
             try data.withUnsafeBytes { raw in
@@ -156,11 +168,6 @@ public final class CaptureWriter {
                                       data: raw.baseAddress!, file: path, path: datasetPath)
             }
         case .float16:
-            // Values beyond float16's range (±65504) would become infinite and fail the reader.
-            if let bad = data.firstIndex(where: { abs($0) > Float(Float16.greatestFiniteMagnitude) }) {
-                throw CaptureError.invalidWrite(
-                    file: path, reason: "\(datasetPath): element \(bad) = \(data[bad]) overflows float16; write float32")
-            }
             let halves = data.map { Float16($0).bitPattern }
             let halfType = mp_create_float16_type()
             guard halfType >= 0 else { throw CaptureError.hdf5Failure(file: path, path: datasetPath, operation: "create float16 type for") }

@@ -40,7 +40,8 @@ public struct SyntheticCaptureSpec: Sendable, Equatable {
 ///   and z_t ~ N(0, I_d). The common component makes raw cosines between keys large, the effect
 ///   that key centring addresses in MagicPIG.
 /// - Sink: k_0 additionally gets γ·v (γ = 10, v a unit direction), and queries carry ρ_h·v, so
-///   position 0 gets a logit boost G_h = β_h·ρ_h·γ, drawn per head in [3, 8] logit units.
+///   position 0 gets a logit boost G_h = β_h·ρ_h·γ = 2 + 5·c + U(0, 1) logit units (c below):
+///   a mild sink in spread-out heads, a dominant one in concentrated heads.
 /// - Relevant keys: each captured step s has a unit "topic" direction u_s and R = 8 positions
 ///   drawn uniformly in [1, position_s]; each such key gets α_r·u_s added (α_r = 6·U(0.7, 1)).
 ///   Heads of one group share keys, hence relevant positions.
@@ -110,7 +111,8 @@ public enum SyntheticCapture {
                         for h in (g * group)..<((g + 1) * group) {
                             var rng = SeededGenerator(seed: spec.seed, stream: [l, UInt64(h), 3])
                             let beta = inverseTemperature(layer: layer, head: h, heads: spec.heads)
-                            let sinkGap = Float(3 + 5 * rng.nextUniform())
+                            let c = Float(concentration(layer: layer, head: h, heads: spec.heads))
+                            let sinkGap = 2 + 5 * c + Float(rng.nextUniform())
                             let rho = sinkGap / (beta * sinkStrength)
                             let scale = Float(d).squareRoot() * beta
                             for step in 0..<s {
