@@ -5,7 +5,10 @@ import Foundation
 /// larger than memory still replays. Opening reads only the header and each sample's metadata
 /// (prompt_tokens, query_positions, the layer list and every tensor's shape) and validates all
 /// of it; `readLayer` reads and checks one layer's tensors.
-public final class CaptureFile {
+///
+/// Sendable: its state is immutable after init, and the HDF5 build it links is thread-safe (one
+/// global lock), so several threads may call `readLayer` on one `CaptureFile`.
+public final class CaptureFile: @unchecked Sendable {
     public let path: String
     public let header: CaptureHeader
     public let samples: [CaptureSampleInfo]

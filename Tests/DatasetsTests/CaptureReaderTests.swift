@@ -66,6 +66,16 @@ import Testing
         #expect(throws: CaptureError.noSuchLayer(file: path, sample: 0, layer: 2)) { try capture.readLayer(sample: 0, layer: 2) }
     }
 
+    @Test func concurrentReadsOfOneFileAgree() async throws {
+        let capture = try CaptureFile(path: Fixtures.path("h5py_capture.h5"))
+        let reference = try capture.readLayer(sample: 1, layer: 2).keys
+        let results = try await withThrowingTaskGroup(of: [Float].self) { group in
+            for _ in 0..<8 { group.addTask { try capture.readLayer(sample: 1, layer: 2).keys } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 8 && results.allSatisfy { $0 == reference })
+    }
+
     @Test func missingFile() {
         let path = Fixtures.path("does_not_exist.h5")
         #expect(throws: CaptureError.fileNotFound(file: path)) { try CaptureFile(path: path) }
