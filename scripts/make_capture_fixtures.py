@@ -10,7 +10,7 @@
   valid capture with exactly one thing wrong; bad/truncated.h5 is a valid file cut short and
   bad/not_hdf5.h5 a text file. The Swift tests assert the specific CaptureError of each.
 
-Seeded: running it again writes the same values (HDF5 may stamp different bytes).
+Seeded: running it again writes byte-identical files.
 """
 import json
 import os
