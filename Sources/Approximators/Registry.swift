@@ -9,6 +9,7 @@ public enum ApproximatorRegistry {
         TopK.descriptor,
         OracleSampling.descriptor,
         MagicPIG.descriptor,
+        StreamingLLM.descriptor,
     ]
 
     public static var names: [String] { methods.map(\.name) }

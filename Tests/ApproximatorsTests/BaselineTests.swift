@@ -156,3 +156,24 @@ import Kernels
         for j in 0..<d { #expect(abs(fromWeights[j] - r.output[j]) < 1e-5) }
     }
 }
+
+@Suite struct StreamingLLMTests {
+    @Test func attendsExactlyTheStaticSet() throws {
+        let d = 8, n0 = 60
+        let keys = randomRows(n0 + 2, d, seed: 31), values = randomRows(n0 + 2, d, seed: 32)
+        let head = try ApproximatorRegistry.make("streaming_llm").prepare(
+            cache: HeadCache(headDim: d, keys: Array(keys[0..<(n0 * d)]), values: Array(values[0..<(n0 * d)])),
+            context: context(sink: 4, local: 10))
+        for t in n0..<(n0 + 2) {
+            head.append(key: Array(keys[(t * d)..<((t + 1) * d)]), value: Array(values[(t * d)..<((t + 1) * d)]))
+        }
+        let q = randomRows(1, d, seed: 33)
+        let r = head.attend(query: q, recordWeights: true)
+        let rows = Array(0..<4) + Array(50..<(n0 + 2))
+        let ref = naiveAttention(query: q, keys: keys, values: values, dim: d, rows: rows)
+        #expect(try #require(r.weights).indices.map(Int.init) == rows)
+        #expect(maxAbsDifference(r.output, ref.output) < 1e-5)
+        #expect(abs(Double(r.logSumExp) - ref.lse) < 1e-4)
+        #expect(r.cost.keysAttended == rows.count && r.cost.costFraction == Double(rows.count) / Double(n0 + 2))
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct RegistryTests {
     @Test func everyMethodIsRegistered() {
-        #expect(ApproximatorRegistry.names == ["exact", "topk", "oracle_sampling", "magicpig"])
+        #expect(ApproximatorRegistry.names == ["exact", "topk", "oracle_sampling", "magicpig", "streaming_llm"])
     }
 
     @Test func defaultsAndParametersAreRecorded() throws {
