@@ -6,6 +6,10 @@ public enum ApproximatorRegistry {
     /// Every method a config may name, in the order `magicpig methods` lists them.
     public static let methods: [MethodDescriptor] = [
         ExactAttention.descriptor,
+        TopK.descriptor,
+        OracleSampling.descriptor,
+        MagicPIG.descriptor,
+        StreamingLLM.descriptor,
     ]
 
     public static var names: [String] { methods.map(\.name) }

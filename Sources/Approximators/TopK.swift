@@ -1,0 +1,103 @@
+import Kernels
+
+/// TopK as the MagicPIG authors define it: the k = max(1, int(budget · kv_len)) keys with the
+/// highest exact score over all keys, softmax renormalised over them.
+///
+/// With `static`, MagicPIG's static set (sink ∪ local window ∪ generated) is always attended and
+/// the k = int(budget · kv_len) top keys are picked from the middle only — TopK under the same
+/// protocol as MagicPIG, for a like-for-like comparison.
+public struct TopK: AttentionApproximator {
+    public let method = "topk"
+    public let budget: KeyBudget
+    public let staticSet: Bool
+
+    public init(budget: KeyBudget, static staticSet: Bool = false) throws {
+        try KeyBudget.check(budget, method: "topk")
+        self.budget = budget
+        self.staticSet = staticSet
+    }
+
+    public var parameters: [String: String] {
+        var p = ["static": String(staticSet)]
+        switch budget {
+        case .fraction(let f): p["budget"] = String(f)
+        case .count(let c): p["count"] = String(c)
+        }
+        return p
+    }
+
+    public func prepare(cache: HeadCache, context: HeadContext) -> any PreparedAttentionHead {
+        PreparedTopK(cache: cache, layout: context.attentionProtocol.layout(promptLength: cache.count),
+                     budget: budget, staticSet: staticSet)
+    }
+}
+
+final class PreparedTopK: PreparedAttentionHead {
+    let keys: RowBuffer
+    let values: RowBuffer
+    let layout: CacheLayout
+    let budget: KeyBudget
+    let staticSet: Bool
+    private let scores = Scratch<Float>()
+    private let rows = Scratch<Int32>()
+    private let logits = Scratch<Float>()
+
+    init(cache: HeadCache, layout: CacheLayout, budget: KeyBudget, staticSet: Bool) {
+        keys = RowBuffer(dim: cache.headDim, rows: cache.keys)
+        values = RowBuffer(dim: cache.headDim, rows: cache.values)
+        self.layout = layout
+        self.budget = budget
+        self.staticSet = staticSet
+    }
+
+    var tokenCount: Int { keys.count }
+
+    func append(key: [Float], value: [Float]) {
+        keys.append(key)
+        values.append(value)
+    }
+
+    func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
+        let d = keys.dim, n = keys.count
+        precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
+        let scale = 1 / Float(d).squareRoot()
+        let sc = scores.reserve(max(n, 1))
+        query.withUnsafeBufferPointer {
+            AttentionKernel.scores(query: $0.baseAddress!, keys: keys.base, count: n, dim: d, scale: scale, into: sc)
+        }
+        // Candidate range and the rows always kept.
+        let candidates: Range<Int> = staticSet ? layout.middle : 0..<n
+        var kept: [Int32] = []
+        if staticSet {
+            let (sink, rest) = layout.staticRanges(count: n)
+            kept = sink.map { Int32($0) } + rest.map { Int32($0) }
+        }
+        let k = budget.keys(total: n, available: candidates.count, atLeastOne: !staticSet)
+        let top = Selection.topK(UnsafeBufferPointer(start: sc + candidates.lowerBound, count: candidates.count), k: k)
+        kept += top.map { $0 + Int32(candidates.lowerBound) }
+        let total = kept.count
+        let r = rows.reserve(max(total, 1)), z = logits.reserve(max(total, 1))
+        for i in 0..<total { r[i] = kept[i]; z[i] = sc[Int(kept[i])] }
+        let (output, lse) = SubsetAttention.finish(logits: z, rows: r, count: total, values: values)
+        let cost = AttentionCost(keysTotal: n, keysAttended: total, keysScored: n,
+                                 flops: 2 * Double(d * n) + 2 * Double(d * total),
+                                 costFraction: n > 0 ? Double(total) / Double(n) : 0)
+        let weights = recordWeights ? SubsetAttention.weights(rows: r, probabilities: z, count: total) : nil
+        return AttentionResult(output: output, logSumExp: lse, cost: cost, weights: weights)
+    }
+}
+
+extension TopK {
+    static let descriptor = MethodDescriptor(
+        name: "topk",
+        summary: "exact attention over the k highest-scoring keys (oracle TopK, the authors' baseline)",
+        parameters: [
+            ParameterDoc("budget", "fraction of keys kept, in (0, 1]: k = max(1, int(budget · kv_len)); required unless count is given"),
+            ParameterDoc("count", "absolute number of keys kept (instead of budget)"),
+            ParameterDoc("static", "always attend sink, local window and generated tokens; pick top keys from the middle", default: "false"),
+        ]
+    ) { p in
+        let budget = try KeyBudget.read(&p, allowCount: true)
+        return try TopK(budget: budget, static: try p.bool("static", default: false))
+    }
+}
