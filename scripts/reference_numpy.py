@@ -62,6 +62,14 @@ def oracle_given_draws(q, keys, values, draws):
     return values[np.asarray(draws)].mean(axis=0), lse
 
 
+def oracle_sampling(q, keys, values, draws_count, rng):
+    """Oracle sampling as the authors define it: draws_count i.i.d. draws with replacement from the
+    exact softmax; the estimate is the mean of the drawn values. Returns output, lse, draws."""
+    p, lse = softmax_lse(keys @ q / math.sqrt(q.size))
+    draws = rng.choice(p.size, size=draws_count, p=p)
+    return values[draws].mean(axis=0), lse, draws
+
+
 def sampling_probability(cos, K, L, threshold=2):
     cos = np.clip(np.asarray(cos, dtype=np.float64), -1.0, 1.0)
     p = (1.0 - np.arccos(cos) / math.pi) ** K
@@ -77,24 +85,38 @@ def simhash_codes(x, W, K, L):
     return (bits * (1 << np.arange(K))).sum(axis=2)
 
 
-def magicpig(q, keys, values, n0, sink, local, W, K, L, threshold=2, centering=True):
-    """MagicPIG estimate for one query (magicpig.md). Returns output, lse (raw-key space), S."""
-    n, d = keys.shape
+def magicpig_prepare(prompt_keys, n0, sink, local, W, K, L, centering=True):
+    """Once per (layer, KV head) after prefill: centre the keys on the middle's mean and hash the
+    middle (magicpig.md, "Key centring" and "SimHash")."""
+    d = prompt_keys.shape[1]
     s_end, l_start = layout(n0, sink, local)
     middle = np.arange(s_end, l_start)
-    kbar = keys[middle].mean(axis=0) if (centering and middle.size > 0) else np.zeros(d)
-    kc = keys - kbar
-    static = np.array(list(range(0, s_end)) + list(range(l_start, n)), dtype=np.int64)
+    kbar = prompt_keys[middle].mean(axis=0) if (centering and middle.size > 0) else np.zeros(d, prompt_keys.dtype)
+    kc = prompt_keys[:n0] - kbar
+    kcodes = simhash_codes(kc[middle], W, K, L) if middle.size > 0 else np.zeros((0, L), dtype=np.int64)
+    return {"n0": n0, "s_end": s_end, "l_start": l_start, "middle": middle, "kbar": kbar, "kc": kc,
+            "kcodes": kcodes, "W": W, "K": K, "L": L}
+
+
+def magicpig_attend(state, q, keys, values, threshold=2):
+    """One query over the whole cache (prompt + generated rows of keys/values). Returns output,
+    lse (raw-key space) and the sampled set S."""
+    n, d = keys.shape
+    n0, s_end, l_start, middle = state["n0"], state["s_end"], state["l_start"], state["middle"]
+    kbar, K, L = state["kbar"], state["K"], state["L"]
+    kc_gen = keys[n0:] - kbar
     if middle.size > 0:
-        kcodes = simhash_codes(kc[middle], W, K, L)
-        qcodes = simhash_codes(q[None, :], W, K, L)[0]
-        collisions = (kcodes == qcodes[None, :]).sum(axis=1)
+        qcodes = simhash_codes(q[None, :], state["W"], K, L)[0]
+        collisions = (state["kcodes"] == qcodes[None, :]).sum(axis=1)
         S = middle[collisions >= threshold]
     else:
         S = np.zeros(0, dtype=np.int64)
-    logit_T = kc[static] @ q / math.sqrt(d)
-    denom = np.linalg.norm(q) * np.linalg.norm(kc[S], axis=1)
-    dots = kc[S] @ q
+    kc_static = np.concatenate([state["kc"][:s_end], state["kc"][l_start:n0], kc_gen])
+    static = np.array(list(range(0, s_end)) + list(range(l_start, n)), dtype=np.int64)
+    logit_T = kc_static @ q / math.sqrt(d)
+    kc_S = state["kc"][S]
+    denom = np.linalg.norm(q) * np.linalg.norm(kc_S, axis=1)
+    dots = kc_S @ q
     cos = np.where(denom > 0, dots / np.where(denom > 0, denom, 1.0), 0.0)
     u = sampling_probability(cos, K, L, threshold)
     logit_S = dots / math.sqrt(d) - np.log(u + 1e-4)
@@ -103,6 +125,12 @@ def magicpig(q, keys, values, n0, sink, local, W, K, L, threshold=2, centering=T
         return np.zeros(d), -math.inf, S
     p, lse = softmax_lse(np.concatenate([logit_T, logit_S]))
     return p @ values[rows], lse + float(q @ kbar) / math.sqrt(d), S
+
+
+def magicpig(q, keys, values, n0, sink, local, W, K, L, threshold=2, centering=True):
+    """MagicPIG estimate for one query (magicpig.md). Returns output, lse (raw-key space), S."""
+    state = magicpig_prepare(keys[:n0], n0, sink, local, W, K, L, centering)
+    return magicpig_attend(state, q, keys, values, threshold)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ public struct ReplayBenchmark {
 
         var table = CSVTable(columns: Self.columns)
         for (m, seconds, prepare) in swiftRows {
-            let np = numpy[m.id]
+            let np = numpy[MethodSpec.format(m)]
             var row = [
                 "engine": "magicpig", "method": m.method, "config": m.id, "capture": capture,
                 "tokens": String(sample.tokenCount), "queries": String(queries), "threads": String(threads),
@@ -96,7 +96,7 @@ public struct ReplayBenchmark {
         return (total, Date().timeIntervalSince(prepareStart))
     }
 
-    /// Runs the numpy implementation; it prints CSV rows config,queries,seconds,prepare_seconds.
+    /// Runs the numpy implementation; it prints tab-separated rows spec, queries, seconds, prepare_seconds.
     func runNumpy(script: String) throws -> [String: (queries: Int, seconds: Double, prepare: Double)] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -118,7 +118,7 @@ public struct ReplayBenchmark {
         }
         var rows: [String: (Int, Double, Double)] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",").map(String.init)
+            let f = line.split(separator: "\t").map(String.init)
             guard f.count == 4, let q = Int(f[1]), let s = Double(f[2]), let pr = Double(f[3]) else { continue }
             rows[f[0]] = (q, s, pr)
             progress.say("numpy \(f[0]): \(Format.number(Double(q) / s)) queries/s")
