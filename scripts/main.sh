@@ -9,6 +9,7 @@ swift build -c release --product magicpig
 BIN=.build/release/magicpig
 mkdir -p captures
 [ -f captures/synthetic.h5 ] || $BIN synth --out captures/synthetic.h5 --tokens 4096 --layers 4 --heads 8 --kv-heads 2 --head-dim 64 --steps 16 --seed 0
+echo "NOTE: this replays a SYNTHETIC capture (LLM-like structure, no real model yet); see README, Status." >&2
 OUT=$($BIN run experiments/quickstart.yaml "$@")
 echo "== $OUT/summary.csv (synthetic capture) =="
 column -s, -t < "$OUT/summary.csv" | cut -c1-200

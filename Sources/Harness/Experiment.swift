@@ -36,9 +36,11 @@ public enum Experiment {
             // Chunk order, then config order within a chunk: the same for a fresh and a resumed run.
             let ordered = outcome.metrics
             try SummaryTable.metricsTable(ordered, methodOf: methodOf).write(to: "\(out)/metrics.csv")
-            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: false)
+            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: false,
+                                   protocol: config.attentionProtocol, denseLayers: config.denseLayers)
                 .write(to: "\(out)/summary.csv")
-            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: true)
+            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: true,
+                                   protocol: config.attentionProtocol, denseLayers: config.denseLayers)
                 .write(to: "\(out)/summary_by_concentration.csv")
             manifest.captures = outcome.captures
             manifest.cellsComputed = outcome.cellsComputed

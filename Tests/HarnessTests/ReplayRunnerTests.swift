@@ -112,7 +112,7 @@ import Testing
         let summary = try String(contentsOfFile: "\(out)/summary.csv", encoding: .utf8).split(separator: "\n")
         #expect(summary.count == 3)
         #expect(summary[0].hasPrefix("method,config,params,K,L,budget"))
-        #expect(summary[2].hasPrefix("topk,topk_budget0.05,budget=0.05,,,0.05,all,"))
+        #expect(summary[2].hasPrefix("topk,topk_budget0.05,budget=0.05,,,0.05,4,16,,all,"))
         let yaml = try String(contentsOfFile: "\(out)/config.yaml", encoding: .utf8)
         #expect(yaml.contains("- 3"))
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/manifest.json"))) as! [String: Any]

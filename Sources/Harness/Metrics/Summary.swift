@@ -1,3 +1,4 @@
+import Approximators
 import Foundation
 
 /// Distribution summary of one metric over queries and seeds. Importance weights make heavy
@@ -41,15 +42,21 @@ public struct Distribution: Sendable, Equatable {
 /// over the sparse layers' queries and all seeds.
 public enum SummaryTable {
     public static let columns = [
-        "method", "config", "params", "K", "L", "budget", "concentration",
+        "method", "config", "params", "K", "L", "budget", "sink", "local", "dense_layers", "concentration",
         "cost_fraction", "keys_attended_fraction", "keys_scored_fraction", "flops_per_query", "sampled_mean",
         "rel_l2_mean", "rel_l2_ci95_low", "rel_l2_ci95_high", "rel_l2_p90", "rel_l2_max",
         "one_minus_cos_mean", "one_minus_cos_p90", "tv_mean", "recall_mean",
         "exact_top_mass_mean", "n_queries", "n_seeds",
     ]
 
-    /// Rows of `metrics` grouped by configuration (and by concentration when `byConcentration`).
-    public static func build(configurations: [MethodConfiguration], metrics: [QueryMetrics], byConcentration: Bool) -> CSVTable {
+    /// Rows of `metrics` grouped by configuration (and by concentration when `byConcentration`);
+    /// every row records the protocol it was measured under.
+    public static func build(configurations: [MethodConfiguration], metrics: [QueryMetrics], byConcentration: Bool,
+                             protocol attentionProtocol: AttentionProtocol, denseLayers: [Int]) -> CSVTable {
+        let protocolColumns = [
+            "sink": String(attentionProtocol.sinkTokens), "local": String(attentionProtocol.localWindow),
+            "dense_layers": denseLayers.map(String.init).joined(separator: " "),
+        ]
         var table = CSVTable(columns: columns)
         let sparse = metrics.filter { !$0.dense }
         let byConfig = Dictionary(grouping: sparse, by: \.config)
@@ -59,7 +66,7 @@ public enum SummaryTable {
                 ? Concentration.allCases.map { c in (c.rawValue, rows.filter { $0.concentration == c }) }
                 : [("all", rows)]
             for (label, group) in groups where !group.isEmpty || !byConcentration {
-                table.append(row(configuration, label, group))
+                table.append(row(configuration, label, group).merging(protocolColumns) { a, _ in a })
             }
         }
         return table
