@@ -1,3 +1,4 @@
+import Kernels
 /// The seam every attention approximation plugs into, in replay and (later) in a model's
 /// decode loop alike.
 ///
@@ -35,6 +36,32 @@ public protocol PreparedAttentionHead: AnyObject {
     func append(key: [Float], value: [Float])
     /// Attends one query (length head_dim) over every key in the cache.
     func attend(query: [Float], recordWeights: Bool) -> AttentionResult
+    /// Attends the query heads of a GQA group, which share this head's keys and values, in order.
+    /// Results equal `attend(query:)` called on each in turn (random draws included); an
+    /// override can read K and V once per group instead of once per query head.
+    func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult]
+}
+
+extension PreparedAttentionHead {
+    public func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
+        queries.map { attend(query: $0, recordWeights: recordWeights) }
+    }
+}
+
+/// Scores of a group's queries against the first `count` rows of `keys`, [queries.count, count]
+/// in `into` — for the batched attends.
+func groupScores(_ queries: [[Float]], keys: UnsafePointer<Float>, count: Int, dim: Int,
+                 into scores: Scratch<Float>, packed: Scratch<Float>) -> UnsafeMutablePointer<Float> {
+    let g = queries.count
+    let q = packed.reserve(max(g * dim, 1))
+    for (i, query) in queries.enumerated() {
+        precondition(query.count == dim, "attend: query length \(query.count) must equal head_dim \(dim)")
+        query.withUnsafeBufferPointer { (q + i * dim).update(from: $0.baseAddress!, count: dim) }
+    }
+    let sc = scores.reserve(max(g * count, 1))
+    AttentionKernel.scores(queries: q, queryCount: g, keys: keys, count: count, dim: dim,
+                           scale: 1 / Float(dim).squareRoot(), into: sc)
+    return sc
 }
 
 /// Where a prepared head sits, and the protocol it runs under.

@@ -102,6 +102,7 @@ final class PreparedMagicPIG: PreparedAttentionHead {
     private let sampled = Scratch<Int32>()
     private let rows = Scratch<Int32>()
     private let logits = Scratch<Float>()
+    private let projected = Scratch<Float>()
 
     init(cache: HeadCache, layout: CacheLayout, projection: SimHashProjection, threshold: Int, centering: Bool) {
         let d = cache.headDim, middle = layout.middle
@@ -153,9 +154,7 @@ final class PreparedMagicPIG: PreparedAttentionHead {
             var sCount = 0
             let s = sampled.reserve(max(nMiddle, 1))
             if nMiddle > 0 {
-                tables.projection.columns.withUnsafeBufferPointer {
-                    tables.projection.codes(q, columns: $0.baseAddress!, into: codes)
-                }
+                tables.projection.codes(q, projected: projected.reserve(tables.projection.columnCount), into: codes)
                 sCount = tables.retrieve(codes: codes, threshold: threshold, counters: counters, into: s)
             }
             let staticCount = sink.count + (n - localStart)

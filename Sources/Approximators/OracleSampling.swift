@@ -39,6 +39,8 @@ final class PreparedOracleSampling: PreparedAttentionHead {
     private let scores = Scratch<Float>()
     private let cdf = Scratch<Double>()
     private var counts: [Int32] = []
+    private let groupScratch = Scratch<Float>()
+    private let packedQueries = Scratch<Float>()
 
     init(cache: HeadCache, layout: CacheLayout, budget: KeyBudget, staticSet: Bool, generator: SeededGenerator) {
         keys = RowBuffer(dim: cache.headDim, rows: cache.keys)
@@ -70,6 +72,20 @@ final class PreparedOracleSampling: PreparedAttentionHead {
         query.withUnsafeBufferPointer {
             AttentionKernel.scores(query: $0.baseAddress!, keys: keys.base, count: n, dim: d, scale: scale, into: sc)
         }
+        return attend(scores: sc, recordWeights: recordWeights, draws: givenDraws)
+    }
+
+    /// One score pass over K for the whole group, then each query's softmax and draws in turn
+    /// (the generator is consumed in the same order as by single attends).
+    func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
+        let n = keys.count
+        let sc = groupScores(queries, keys: keys.base, count: n, dim: keys.dim, into: groupScratch, packed: packedQueries)
+        return queries.indices.map { attend(scores: sc + $0 * n, recordWeights: recordWeights, draws: nil) }
+    }
+
+    /// The rest of an attend once the query's scores over every key are in `sc` (overwritten).
+    private func attend(scores sc: UnsafeMutablePointer<Float>, recordWeights: Bool, draws givenDraws: [Int]?) -> AttentionResult {
+        let d = keys.dim, n = keys.count
         let region: Range<Int> = staticSet ? layout.middle : 0..<n
         var staticRows: [Int32] = []
         if staticSet {

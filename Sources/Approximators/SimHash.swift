@@ -3,7 +3,7 @@ import Kernels
 /// The random projection W ∈ R^{d × K·L} of MagicPIG's SimHash: table l uses columns
 /// [l·K, (l+1)·K), bit j of table l is 1[x·W[:, l·K + j] > 0].
 ///
-/// Stored column-major (each column contiguous) so a code is K·L SIMD dot products.
+/// Codes come from `MatrixProduct` over the row-major W (x·W for all K·L columns at once).
 public struct SimHashProjection: Sendable, Equatable {
     public let dim: Int
     /// K: bits per table.
@@ -12,6 +12,8 @@ public struct SimHashProjection: Sendable, Equatable {
     public let tables: Int
     /// Column c of W at columns[c·dim ..< (c+1)·dim].
     public let columns: [Float]
+    /// The row-major [dim, K·L] matrix (numpy layout), the B operand of the hashing product.
+    public let matrix: [Float]
 
     public var columnCount: Int { bits * tables }
 
@@ -29,6 +31,7 @@ public struct SimHashProjection: Sendable, Equatable {
         self.bits = bits
         self.tables = tables
         self.columns = cols
+        self.matrix = matrix
     }
 
     /// W with i.i.d. N(0, 1) entries drawn in row-major order W[0,0], W[0,1], …
@@ -36,27 +39,27 @@ public struct SimHashProjection: Sendable, Equatable {
         self.init(dim: dim, bits: bits, tables: tables, matrix: generator.gaussians(dim * bits * tables))
     }
 
-    /// The row-major [dim, K·L] matrix (numpy layout).
-    public var matrix: [Float] {
-        let kl = columnCount
-        var m = [Float](repeating: 0, count: dim * kl)
-        for c in 0..<kl {
-            for i in 0..<dim { m[i * kl + c] = columns[c * dim + i] }
+    /// code_l(x) = Σ_j 1[x·W[:, lK+j] > 0]·2^j for every table l. Exact for all K ≤ 16 (the
+    /// authors pack codes through fp16, exact only up to K = 11). `projected` is scratch of K·L.
+    func codes(_ x: UnsafePointer<Float>, projected: UnsafeMutablePointer<Float>, into codes: UnsafeMutablePointer<UInt32>) {
+        matrix.withUnsafeBufferPointer { w in
+            MatrixProduct.multiply(x, w.baseAddress!, into: projected, m: 1, n: columnCount, k: dim)
         }
-        return m
+        packCodes(projected, into: codes, stride: 1)
     }
 
-    /// code_l(x) = Σ_j 1[x·W[:, lK+j] > 0]·2^j for every table l. Exact for all K ≤ 16 (the
-    /// authors pack codes through fp16, exact only up to K = 11).
-    func codes(_ x: UnsafePointer<Float>, columns w: UnsafePointer<Float>, into codes: UnsafeMutablePointer<UInt32>) {
+    /// Sign bits of one row of x·W packed into L codes, written to codes[l·stride]. Branch-free:
+    /// the signs are random, so a branch per bit mispredicts half the time.
+    @inline(__always)
+    func packCodes(_ projected: UnsafePointer<Float>, into codes: UnsafeMutablePointer<UInt32>, stride: Int) {
         var c = 0
         for l in 0..<tables {
             var code: UInt32 = 0
             for j in 0..<bits {
-                if Vector.dot(x, w + c * dim, count: dim) > 0 { code |= 1 << UInt32(j) }
+                code |= UInt32(truncatingIfNeeded: (projected[c] > 0 ? 1 : 0) as Int) << UInt32(j)
                 c += 1
             }
-            codes[l] = code
+            codes[l * stride] = code
         }
     }
 }
@@ -89,20 +92,23 @@ public struct SimHashTables: Sendable {
         let L = projection.tables, d = projection.dim, buckets = 1 << projection.bits
         precondition(count < Int(Int32.max), "SimHashTables: too many rows")
         // Codes table-major: codes[l·count + i], so each table's counting sort reads one run.
+        // Single-threaded: the replay parallelises over heads (a nested pool here also skewed the
+        // one-thread benchmark). Rows go through the product in blocks whose K·L projections
+        // (48 × 1500 floats ≈ 290 KB) stay in L2 until packed.
         var codes = [UInt32](repeating: 0, count: L * count)
+        let kl = projection.columnCount, block = 48
+        let projected = UnsafeMutablePointer<Float>.allocate(capacity: block * kl)
+        defer { projected.deallocate() }
         codes.withUnsafeMutableBufferPointer { cb in
-            let out = SendablePointer(cb.baseAddress!)
-            let input = UnsafeSendable(rows)
-            let chunk = 128
-            projection.columns.withUnsafeBufferPointer { wb in
-                let w = UnsafeSendable(wb.baseAddress!)
-                Parallel.forEach((count + chunk - 1) / chunk) { block in
-                    let rowCodes = UnsafeMutablePointer<UInt32>.allocate(capacity: L)
-                    defer { rowCodes.deallocate() }
-                    for i in (block * chunk)..<min(count, (block + 1) * chunk) {
-                        projection.codes(input.pointer + i * d, columns: w.pointer, into: rowCodes)
-                        for l in 0..<L { out.pointer[l * count + i] = rowCodes[l] }
+            projection.matrix.withUnsafeBufferPointer { wb in
+                var start = 0
+                while start < count {
+                    let rowsInBlock = min(block, count - start)
+                    MatrixProduct.multiply(rows + start * d, wb.baseAddress!, into: projected, m: rowsInBlock, n: kl, k: d)
+                    for r in 0..<rowsInBlock {
+                        projection.packCodes(projected + r * kl, into: cb.baseAddress! + start + r, stride: count)
                     }
+                    start += rowsInBlock
                 }
             }
         }
@@ -130,9 +136,10 @@ public struct SimHashTables: Sendable {
     public func codes(for query: [Float]) -> [UInt32] {
         precondition(query.count == projection.dim, "codes: query length must be \(projection.dim)")
         var out = [UInt32](repeating: 0, count: projection.tables)
+        var projected = [Float](repeating: 0, count: projection.columnCount)
         query.withUnsafeBufferPointer { q in
-            projection.columns.withUnsafeBufferPointer { w in
-                out.withUnsafeMutableBufferPointer { projection.codes(q.baseAddress!, columns: w.baseAddress!, into: $0.baseAddress!) }
+            projected.withUnsafeMutableBufferPointer { p in
+                out.withUnsafeMutableBufferPointer { projection.codes(q.baseAddress!, projected: p.baseAddress!, into: $0.baseAddress!) }
             }
         }
         return out
@@ -195,10 +202,4 @@ public struct SimHashTables: Sendable {
         }
         return total
     }
-}
-
-/// A read-only pointer the caller guarantees outlives a parallel loop.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let pointer: UnsafePointer<T>
-    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
 }

@@ -41,6 +41,8 @@ final class PreparedTopK: PreparedAttentionHead {
     private let scores = Scratch<Float>()
     private let rows = Scratch<Int32>()
     private let logits = Scratch<Float>()
+    private let groupScratch = Scratch<Float>()
+    private let packedQueries = Scratch<Float>()
 
     init(cache: HeadCache, layout: CacheLayout, budget: KeyBudget, staticSet: Bool) {
         keys = RowBuffer(dim: cache.headDim, rows: cache.keys)
@@ -65,6 +67,19 @@ final class PreparedTopK: PreparedAttentionHead {
         query.withUnsafeBufferPointer {
             AttentionKernel.scores(query: $0.baseAddress!, keys: keys.base, count: n, dim: d, scale: scale, into: sc)
         }
+        return attend(scores: sc, recordWeights: recordWeights)
+    }
+
+    /// One score pass over K for the whole group, then each query's selection in turn.
+    func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
+        let n = keys.count
+        let sc = groupScores(queries, keys: keys.base, count: n, dim: keys.dim, into: groupScratch, packed: packedQueries)
+        return queries.indices.map { attend(scores: sc + $0 * n, recordWeights: recordWeights) }
+    }
+
+    /// The rest of an attend once the query's scores over every key are in `sc`.
+    private func attend(scores sc: UnsafeMutablePointer<Float>, recordWeights: Bool) -> AttentionResult {
+        let d = keys.dim, n = keys.count
         // Candidate range and the rows always kept.
         let candidates: Range<Int> = staticSet ? layout.middle : 0..<n
         var kept: [Int32] = []

@@ -9,27 +9,66 @@ public enum Softmax {
     @discardableResult
     public static func inPlace(_ logits: UnsafeMutablePointer<Float>, count: Int) -> Float {
         guard count > 0 else { return -.infinity }
-        var maxLogit = -Float.infinity
-        for i in 0..<count where logits[i] > maxLogit { maxLogit = logits[i] }
-        var sum: Float = 0
-        for i in 0..<count {
-            let e = expf(logits[i] - maxLogit)
-            logits[i] = e
-            sum += e
+        let maxLogit = maximum(logits, count: count)
+        guard maxLogit > -.infinity else {
+            // Every logit is -inf: no key carries weight; keep the old uniform-free result
+            // (expf(-inf - -inf) = NaN) out of the vector path.
+            for i in 0..<count { logits[i] = .nan }
+            return .nan
         }
-        let inv = 1 / sum
-        for i in 0..<count { logits[i] *= inv }
+        subtract(maxLogit, logits, count: count)
+        let sum = Exp.exp(logits, into: logits, count: count)
+        Vector.scale(logits, by: 1 / sum, count: count)
         return maxLogit + logf(sum)
+    }
+
+    /// max_i x[i] (−inf for an all −inf input), with SIMD accumulators.
+    @inlinable
+    public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var m0 = SIMD16<Float>(repeating: -.infinity), m1 = m0
+        var i = 0
+        let r = UnsafeRawPointer(x)
+        while i + 32 <= count {
+            m0 = SIMDBits.max(m0, r.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+            m1 = SIMDBits.max(m1, r.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self))
+            i += 32
+        }
+        var m = SIMDBits.max(m0, m1).max()
+        while i < count {
+            if x[i] > m { m = x[i] }
+            i += 1
+        }
+        return m
+    }
+
+    @inlinable
+    static func subtract(_ c: Float, _ x: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let r = UnsafeMutableRawPointer(x), v = SIMD16<Float>(repeating: c)
+        while i + 16 <= count {
+            r.storeBytes(of: r.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - v,
+                         toByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count { x[i] -= c; i += 1 }
     }
 
     /// log Σ exp(logits) without modifying the input.
     @inlinable
     public static func logSumExp(_ logits: UnsafePointer<Float>, count: Int) -> Float {
         guard count > 0 else { return -.infinity }
-        var maxLogit = -Float.infinity
-        for i in 0..<count where logits[i] > maxLogit { maxLogit = logits[i] }
+        let maxLogit = maximum(logits, count: count)
+        guard maxLogit > -.infinity else { return .nan }
         var sum: Float = 0
-        for i in 0..<count { sum += expf(logits[i] - maxLogit) }
+        var block = SIMD16<Float>()
+        var i = 0
+        while i < count {
+            let w = min(16, count - i)
+            block = SIMD16(repeating: -.infinity)
+            for j in 0..<w { block[j] = logits[i + j] - maxLogit }
+            sum += Exp.exp(block).sum()
+            i += 16
+        }
         return maxLogit + logf(sum)
     }
 

@@ -45,9 +45,9 @@ public struct HeadReplay: Sendable {
                                 value: Array(values[(next * d)..<((next + 1) * d)]))
                 next += 1
             }
-            for head in queryHeads {
-                body(head, step, prepared.attend(query: layer.query(head: head, step: step), recordWeights: recordWeights))
-            }
+            let heads = queryHeads
+            let results = prepared.attend(queries: heads.map { layer.query(head: $0, step: step) }, recordWeights: recordWeights)
+            for (head, result) in zip(heads, results) { body(head, step, result) }
         }
     }
 }

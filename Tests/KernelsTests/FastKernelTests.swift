@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import Kernels
+
+private func gaussians(_ n: Int, seed: UInt64) -> [Float] {
+    var g = SeededGenerator(seed: seed)
+    return g.gaussians(n)
+}
+
+@Suite struct MatrixProductTests {
+    /// Sizes around the 6-row tile and the 8/16-column panels, including 1×1 and k = 0.
+    @Test(arguments: [(1, 1, 1), (5, 7, 3), (6, 8, 64), (7, 17, 64), (13, 1500, 64), (12, 23, 5), (3, 9, 0)])
+    func matchesNaiveTripleLoop(m: Int, n: Int, k: Int) {
+        let a = gaussians(m * k, seed: 11), b = gaussians(k * n, seed: 12)
+        var c = [Float](repeating: .nan, count: m * n)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            MatrixProduct.multiply(pa.baseAddress ?? UnsafePointer(bitPattern: 8)!, pb.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                   into: pc.baseAddress!, m: m, n: n, k: k)
+        } } }
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k { s += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                #expect(abs(Double(c[i * n + j]) - s) <= 1e-5 * Double(max(k, 1)), "C[\(i), \(j)] of \(m)×\(n)×\(k)")
+            }
+        }
+    }
+
+    @Test func rowDoesNotDependOnBlock() {
+        // SimHash relies on a key's signs being the same whichever block it is hashed in.
+        let m = 13, n = 37, k = 64
+        let a = gaussians(m * k, seed: 13), b = gaussians(k * n, seed: 14)
+        var all = [Float](repeating: 0, count: m * n), one = [Float](repeating: 0, count: n)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            all.withUnsafeMutableBufferPointer { MatrixProduct.multiply(pa.baseAddress!, pb.baseAddress!, into: $0.baseAddress!, m: m, n: n, k: k) }
+            for i in 0..<m {
+                one.withUnsafeMutableBufferPointer { MatrixProduct.multiply(pa.baseAddress! + i * k, pb.baseAddress!, into: $0.baseAddress!, m: 1, n: n, k: k) }
+                #expect(Array(all[(i * n)..<((i + 1) * n)]) == one, "row \(i)")
+            }
+        } }
+    }
+}
+
+@Suite struct ExpTests {
+    @Test func matchesFoundationExp() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88.7 {
+            let v = Exp.exp(SIMD16<Float>(repeating: x))
+            let e = Foundation.exp(x)
+            worst = max(worst, abs(v[5] - e) / e)
+            x += 0.0137
+        }
+        #expect(worst < 3e-7, "worst relative error \(worst)")
+    }
+
+    @Test func specialValues() {
+        var lanes = SIMD16<Float>(repeating: 0)
+        lanes[1] = -.infinity; lanes[2] = -1000; lanes[3] = -103.9; lanes[4] = -100; lanes[5] = 89.5
+        lanes[6] = .infinity; lanes[7] = 1; lanes[8] = -1e-8
+        let v = Exp.exp(lanes)
+        #expect(v[0] == 1)
+        #expect(v[1] == 0)
+        #expect(v[2] == 0)
+        #expect(abs(v[3] - Foundation.exp(Float(-103.9))) <= 1.5e-45)
+        #expect(abs(v[4] - Foundation.exp(Float(-100))) <= 1e-45)  // subnormal, as expf
+        #expect(v[5] == .infinity && v[6] == .infinity)
+        #expect(abs(v[7] - Float(M_E)) <= 1e-6)
+        #expect(abs(v[8] - 1) <= 1e-7)
+    }
+
+    @Test(arguments: [1, 15, 16, 17, 40])
+    func bufferFormSumsAndHandlesTail(n: Int) {
+        var x = gaussians(n, seed: 21).map { $0 * 10 }
+        x[0] = -.infinity
+        var out = [Float](repeating: .nan, count: n)
+        let sum = x.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { Exp.exp(px.baseAddress!, into: $0.baseAddress!, count: n) } }
+        for i in 0..<n { #expect(abs(out[i] - Foundation.exp(x[i])) <= 3e-7 * Foundation.exp(x[i]), "element \(i)") }
+        #expect(abs(Double(sum) - x.reduce(0) { $0 + Foundation.exp(Double($1)) }) <= 1e-5 * Double(sum))
+    }
+
+    @Test func bitMinMax() {
+        var a = SIMD16<Float>(repeating: 1), b = SIMD16<Float>(repeating: 2)
+        a[1] = -.infinity; b[1] = -.infinity; a[2] = .infinity; a[3] = -3; b[3] = -.infinity
+        let mx = SIMDBits.max(a, b), mn = SIMDBits.min(a, b)
+        #expect(mx[0] == 2 && mn[0] == 1)
+        #expect(mx[1] == -.infinity && mn[1] == -.infinity)
+        #expect(mx[2] == .infinity && mn[2] == 2)
+        #expect(mx[3] == -3 && mn[3] == -.infinity)
+    }
+}
+
+@Suite struct AttentionKernelTests {
+    /// Dims that are and are not multiples of 16; row counts around the 4-row block; 1–5 queries.
+    @Test(arguments: [(1, 64, 1), (7, 64, 4), (9, 20, 3), (13, 5, 2), (33, 128, 5)])
+    func scoresMatchNaive(count: Int, dim: Int, queries: Int) {
+        let k = gaussians(count * dim, seed: 31), q = gaussians(queries * dim, seed: 32)
+        var s = [Float](repeating: .nan, count: queries * count)
+        k.withUnsafeBufferPointer { pk in q.withUnsafeBufferPointer { pq in s.withUnsafeMutableBufferPointer {
+            AttentionKernel.scores(queries: pq.baseAddress!, queryCount: queries, keys: pk.baseAddress!, count: count,
+                                   dim: dim, scale: 0.5, into: $0.baseAddress!)
+        } } }
+        for g in 0..<queries {
+            for i in 0..<count {
+                var naive = 0.0
+                for j in 0..<dim { naive += Double(q[g * dim + j]) * Double(k[i * dim + j]) }
+                #expect(abs(Double(s[g * count + i]) - 0.5 * naive) <= 1e-5 * Double(dim), "query \(g) row \(i)")
+            }
+        }
+        // A batch gives each query exactly its single-query scores.
+        for g in 0..<queries {
+            var one = [Float](repeating: 0, count: count)
+            k.withUnsafeBufferPointer { pk in q.withUnsafeBufferPointer { pq in one.withUnsafeMutableBufferPointer {
+                AttentionKernel.scores(query: pq.baseAddress! + g * dim, keys: pk.baseAddress!, count: count, dim: dim,
+                                       scale: 0.5, into: $0.baseAddress!)
+            } } }
+            #expect(one == Array(s[(g * count)..<((g + 1) * count)]))
+        }
+    }
+
+    @Test(arguments: [(1, 64, 1), (70, 64, 4), (130, 20, 3), (5, 5, 2)])
+    func weightedSumMatchesNaive(count: Int, dim: Int, queries: Int) {
+        let v = gaussians(count * dim, seed: 41), w = gaussians(queries * count, seed: 42)
+        var out = [Float](repeating: .nan, count: queries * dim)
+        v.withUnsafeBufferPointer { pv in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer {
+            AttentionKernel.weightedSum(weights: pw.baseAddress!, queryCount: queries, count: count, values: pv.baseAddress!,
+                                        dim: dim, into: $0.baseAddress!)
+        } } }
+        for g in 0..<queries {
+            for j in 0..<dim {
+                var naive = 0.0
+                for i in 0..<count { naive += Double(w[g * count + i]) * Double(v[i * dim + j]) }
+                #expect(abs(Double(out[g * dim + j]) - naive) <= 1e-5 * Double(count), "query \(g) element \(j)")
+            }
+        }
+    }
+}
