@@ -1,9 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Hot numeric code lives in Kernels and Approximators; cross-module specialisation of their
-// generic and @inlinable entry points mattered 10-20x in probes (shared/reference/machine.md).
-let optimised: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+import Foundation
+
+// Release builds compile the SIMD kernels for the CPU they are built on (`-target-cpu native`):
+// Swift's SIMD types then lower to AVX2/FMA or AVX-512 where the machine has them and to SSE or
+// NEON where it does not, so no instruction set is ever required by the code. Without it x86-64
+// builds target the 2003 baseline (SSE2, no FMA) and the kernels ran about 2x slower here.
+// MAGICPIG_TARGET_CPU=portable builds for the baseline (a binary to copy to other machines);
+// any other value is passed through, e.g. MAGICPIG_TARGET_CPU=haswell for AVX2 + FMA.
+let targetCPU = ProcessInfo.processInfo.environment["MAGICPIG_TARGET_CPU"] ?? "native"
+let cpuFlags = targetCPU == "portable" ? [] : ["-target-cpu", targetCPU]
+let optimised: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
 
 let package = Package(
     name: "magicpig",

@@ -17,15 +17,13 @@ public protocol AttentionApproximator: Sendable {
     /// The resolved parameters, as recorded in results (e.g. ["K": "10", "L": "150"]).
     var parameters: [String: String] { get }
     /// Whether the output depends on the seed (sampling, random projections). Deterministic
-    /// methods run once per configuration instead of once per seed.
+    /// methods run once per configuration instead of once per seed. No default: a sampling
+    /// method that forgot to say so would silently be measured with one seed.
     var isRandomized: Bool { get }
     /// Builds the per-(layer, KV head) state from the prefill's keys and values.
     func prepare(cache: HeadCache, context: HeadContext) -> any PreparedAttentionHead
 }
 
-extension AttentionApproximator {
-    public var isRandomized: Bool { false }
-}
 
 /// Per-(layer, KV head) state of an approximator after prefill. Not thread-safe: one decode
 /// stream drives one prepared head; different heads run in parallel.

@@ -3,6 +3,7 @@ import Kernels
 /// Full softmax attention over every key: the reference every method is measured against.
 public struct ExactAttention: AttentionApproximator {
     public let method = "exact"
+    public var isRandomized: Bool { false }
     public var parameters: [String: String] { [:] }
 
     public init() {}

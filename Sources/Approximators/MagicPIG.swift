@@ -13,6 +13,8 @@ public struct MagicPIG: AttentionApproximator {
     }
 
     public let method = "magicpig"
+    /// Random projections make the sample set seed-dependent, unless W is given explicitly.
+    public var isRandomized: Bool { explicitProjection == nil }
     /// K: bits per table.
     public let bits: Int
     /// L: tables.

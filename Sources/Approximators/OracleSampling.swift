@@ -9,6 +9,7 @@ import Kernels
 /// softmax over the middle only, and the two parts merge by their (exact) log-sum-exps.
 public struct OracleSampling: AttentionApproximator {
     public let method = "oracle_sampling"
+    public var isRandomized: Bool { true }
     public let budget: KeyBudget
     public let staticSet: Bool
 

@@ -5,6 +5,7 @@ import Kernels
 /// an always-empty sample. The floor every sparse method should beat.
 public struct StreamingLLM: AttentionApproximator {
     public let method = "streaming_llm"
+    public var isRandomized: Bool { false }
     public var parameters: [String: String] { [:] }
 
     public init() {}

@@ -8,6 +8,7 @@ import Kernels
 /// protocol as MagicPIG, for a like-for-like comparison.
 public struct TopK: AttentionApproximator {
     public let method = "topk"
+    public var isRandomized: Bool { false }
     public let budget: KeyBudget
     public let staticSet: Bool
 

@@ -6,6 +6,14 @@ import Testing
         #expect(ApproximatorRegistry.names == ["exact", "topk", "oracle_sampling", "magicpig", "streaming_llm"])
     }
 
+    @Test func samplingMethodsDeclareTheySeedDependent() throws {
+        let randomised = try ApproximatorRegistry.names.filter { name in
+            let params: [String: ParameterValue] = ["topk", "oracle_sampling"].contains(name) ? ["budget": .double(0.1)] : [:]
+            return try ApproximatorRegistry.make(name, params).isRandomized
+        }
+        #expect(randomised == ["oracle_sampling", "magicpig"])
+    }
+
     @Test func defaultsAndParametersAreRecorded() throws {
         let pig = try ApproximatorRegistry.make("magicpig")
         #expect(pig.parameters == ["K": "10", "L": "150", "threshold": "2", "centering": "true", "projections": "shared"])

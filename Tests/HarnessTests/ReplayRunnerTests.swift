@@ -54,6 +54,18 @@ import Testing
         }
     }
 
+    @Test func randomisedMethodsRunOncePerSeedAndSeedsDiffer() throws {
+        let outcome = try runner(try config("  - {method: oracle_sampling, budget: 0.05}\n  - {method: magicpig, K: 4, L: 10}\n  - {method: topk, budget: 0.05}")).run()
+        let perSeed = 2 * 4 * 4
+        for id in ["oracle_sampling_budget0.05", "magicpig_K4_L10"] {
+            let rows = outcome.metrics.filter { $0.config == id }
+            #expect(rows.count == 2 * perSeed, "\(id) should run for both seeds")
+            let seed0 = rows.filter { $0.seed == 0 }.map(\.relL2), seed1 = rows.filter { $0.seed == 1 }.map(\.relL2)
+            #expect(seed0.count == perSeed && seed0 != seed1, "\(id): seeds 0 and 1 gave identical errors")
+        }
+        #expect(outcome.metrics.filter { $0.config == "topk_budget0.05" }.count == perSeed)
+    }
+
     @Test func resumeSkipsFinishedCellsAndRunsOnlyNewOnes() throws {
         let first = try runner(try config("  - {method: exact}")).run()
         #expect(first.cellsComputed == 2 && first.cellsReused == 0)
