@@ -96,8 +96,8 @@ def plot_by_concentration(path):
     for ax, c in zip(axes, classes):
         sub = [r for r in rows if r["concentration"] == c]
         if sub:
-            n = sub[0]["n_queries"]
-            error_vs_cost(ax, sub, f"{c} attention ({n} queries / config)")
+            n = int(sub[0]["n_queries"]) // max(1, int(sub[0]["n_seeds"]))
+            error_vs_cost(ax, sub, f"{c} attention ({n} queries)")
     save(fig, path)
 
 
