@@ -34,6 +34,18 @@ static inline hid_t mp_create_float16_type(void) {
     return t;
 }
 
+/// A file-access property list with HDF5's file locking turned off, for a file no other process
+/// may open (CaptureWriter's private temporary file). The caller closes the returned id.
+static inline hid_t mp_create_unlocked_fapl(void) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return fapl;
+    if (H5Pset_file_locking(fapl, 0, 1) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
+}
+
 /// Turns off HDF5's automatic printing of its error stack for the calling thread (the stack is
 /// per thread in a thread-safe build); failures are reported through typed Swift errors instead.
 static inline void mp_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

@@ -33,7 +33,21 @@ public final class CaptureWriter {
         self.elementType = elementType
         self.temporaryPath = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
-        fileID = H5Fcreate(temporaryPath, mp_H5F_ACC_TRUNC(), HDF5.defaultPlist, HDF5.defaultPlist)
+        // No HDF5 file lock on the temporary file. HDF5 1.10 flock()s every file it opens, and a
+        // flock belongs to the open file description, which a child process shares when it
+        // inherits the descriptor (HDF5 opens without O_CLOEXEC; on Linux, Foundation's Process
+        // closes only the descriptors open when it prepares the spawn, so one opened meanwhile by
+        // another thread leaks). Such a child kept the exclusive lock after finish() had closed
+        // and renamed the file, and CaptureFile(path:) then failed ("HDF5 cannot open the file")
+        // until the child exited: a flaky failure whenever a test or the Harness started a process
+        // while a capture was being written. The lock protects nothing here: the file has a
+        // private name and becomes the capture only by rename after it is closed.
+        let fapl = mp_create_unlocked_fapl()
+        guard fapl >= 0 else {
+            throw CaptureError.hdf5Failure(file: path, path: temporaryPath, operation: "set up file access for")
+        }
+        defer { H5Pclose(fapl) }
+        fileID = H5Fcreate(temporaryPath, mp_H5F_ACC_TRUNC(), HDF5.defaultPlist, fapl)
         guard fileID >= 0 else {
             throw CaptureError.hdf5Failure(file: path, path: temporaryPath, operation: "create the temporary file")
         }

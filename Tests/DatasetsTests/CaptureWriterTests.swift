@@ -95,6 +95,26 @@ import Testing
         #expect(try CaptureFile(path: path).samples.map(\.index) == [7])
     }
 
+    /// Regression: a child process that inherits the writer's descriptor (any fork or spawn in the
+    /// process while a capture is being written; Foundation's Process can leak one opened by
+    /// another thread during its spawn) must not stop the finished capture from opening. With
+    /// HDF5's file lock on the temporary file, the child kept an exclusive flock on the renamed
+    /// capture and CaptureFile(path:) failed with `unreadable` until the child exited.
+    @Test func captureOpensWhileAChildHoldsTheWritersDescriptor() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("inherited.h5")
+        let writer = try CaptureWriter(path: path, header: Self.header, elementType: .float32)
+        try writer.writeSample(index: 0, promptTokens: 1, queryPositions: [0])
+        try writer.writeLayer(sample: 0, Self.layer(0, tokens: 1, queries: 1))
+        // posix_spawn without file actions: the child inherits every descriptor, the writer's included.
+        let child = try spawnInheritingDescriptors("/bin/sleep", "30")
+        defer { kill(child, SIGKILL); var status: Int32 = 0; waitpid(child, &status, 0) }
+        try writer.finish()
+        let keys = try CaptureFile(path: path).readLayer(sample: 0, layer: 0).keys
+        #expect(keys == Self.layer(0, tokens: 1, queries: 1).keys)
+    }
+
     @Test func rejectsInconsistentWrites() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

@@ -58,3 +58,14 @@ func h5pyAvailable() -> Bool {
     }
     return false
 }
+
+/// Starts `arguments` with posix_spawn and no file actions, so the child inherits every open
+/// descriptor (unlike Foundation's Process, which closes those it sees); returns the child's pid.
+func spawnInheritingDescriptors(_ arguments: String...) throws -> pid_t {
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, arguments[0], nil, nil, &argv, environ)
+    guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
+    return pid
+}
