@@ -67,7 +67,16 @@ def error_vs_cost(ax, rows, title):
     for method, pts in by_method.items():
         color, marker = METHOD_STYLE.get(method, ("tab:gray", "x"))
         if method == "magicpig":
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, marker=marker, s=18, label=method)
+            # One line per K, points along L: the K×L sweep reads as a family of curves.
+            by_k = defaultdict(list)
+            for p in pts:
+                by_k[p[2]["K"]].append(p)
+            cmap = plt.get_cmap("autumn")
+            for i, (k, kp) in enumerate(sorted(by_k.items(), key=lambda kv: int(kv[0] or 0))):
+                kp.sort()
+                shade = cmap(0.8 * i / max(1, len(by_k) - 1)) if len(by_k) > 1 else color
+                ax.plot([p[0] for p in kp], [p[1] for p in kp], color=shade, marker=marker, ms=4, lw=1,
+                        label=f"magicpig K={k} (L varies)")
         else:
             pts.sort()
             ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker, ms=4, label=method)
