@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Approximators", targets: ["Approximators"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Harness", targets: ["Harness"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,6 +42,9 @@ let package = Package(
         .target(name: "Approximators", dependencies: ["Kernels"], swiftSettings: optimised),
         // What comes from disk or is generated: the HDF5 capture format, synthetic captures.
         .target(name: "Datasets", dependencies: ["CHDF5", "Kernels"]),
+        // The real model: GGUF reader, dequantisers, tokenizer, transformer forward, decode loop with an
+        // attention seam. Pure Swift (no HDF5, no OpenBLAS) so it builds for the GPU machine.
+        .target(name: "Engine", dependencies: ["Kernels", "Approximators"], swiftSettings: optimised),
         // Experiment configs, replay runner, metrics, sweeps, results folders, figures, benchmarks.
         .target(
             name: "Harness",
@@ -56,6 +60,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Kernels"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Datasets", "Approximators"]),
         .testTarget(name: "magicpigTests", dependencies: ["magicpig"]),
     ],
