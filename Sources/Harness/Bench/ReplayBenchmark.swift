@@ -88,10 +88,8 @@ public struct ReplayBenchmark {
         let total = Date().timeIntervalSince(start)
         let prepareStart = Date()
         Parallel.forEach(replays.count, threads: threads) { i in
-            let r = replays[i], d = r.layer.headDim, p = r.preparedLength
-            let keys = r.layer.keys(kvHead: r.kvHead), values = r.layer.values(kvHead: r.kvHead)
-            let cache = HeadCache(headDim: d, keys: Array(keys[0..<(p * d)]), values: Array(values[0..<(p * d)]))
-            _ = approximator.prepare(cache: cache, context: HeadContext(layer: r.layer.layer, kvHead: r.kvHead, seed: 0, attentionProtocol: context))
+            let r = replays[i]
+            _ = approximator.prepare(cache: r.preparedCache(), context: HeadContext(layer: r.layer.layer, kvHead: r.kvHead, seed: 0, attentionProtocol: context))
         }
         return (total, Date().timeIntervalSince(prepareStart))
     }
