@@ -17,7 +17,7 @@ import Testing
     static var smolLM2Present: Bool { store.isFetched(KnownModel.named("smollm2")!) }
     static var qwenPresent: Bool { store.isFetched(KnownModel.named("qwen2.5-0.5b")!) }
 
-    @Test(.enabled(if: smolLM2Present, "SmolLM2 is not in .cache/models (scripts/fetch_models.sh smollm2); skipped"))
+    @Test(.enabled(if: smolLM2Present, "SmolLM2 is not in .cache/models (scripts/fetch_models.sh smollm2)"))
     func smolLM2Metadata() throws {
         let file = try Self.file("smollm2")
         let m = file.metadata
@@ -45,7 +45,7 @@ import Testing
         #expect(try file.info("blk.0.attn_k.weight").dimensions == [576, 192])  // 3 KV heads × 64
     }
 
-    @Test(.enabled(if: qwenPresent, "Qwen2.5-0.5B is not in .cache/models (scripts/fetch_models.sh qwen2.5-0.5b); skipped"))
+    @Test(.enabled(if: qwenPresent, "Qwen2.5-0.5B is not in .cache/models (scripts/fetch_models.sh qwen2.5-0.5b)"))
     func qwenMetadata() throws {
         let file = try Self.file("qwen2.5-0.5b")
         let m = file.metadata
