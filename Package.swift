@@ -53,7 +53,7 @@ let package = Package(
         // The thin command line.
         .executableTarget(
             name: "magicpig",
-            dependencies: ["Harness", "Datasets", "Approximators", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Harness", "Datasets", "Approximators", "Engine", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ApproximatorsTests", dependencies: ["Approximators", "Kernels"],
