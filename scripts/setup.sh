@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in libhdf5-dev libopenblas-dev pkg-config; do
+for pkg in libhdf5-dev libopenblas-dev pkg-config unzip; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -20,6 +20,7 @@ $PY -c "import numpy" 2>/dev/null || need_pip+=(numpy)
 $PY -c "import h5py" 2>/dev/null || need_pip+=(h5py)
 $PY -c "import matplotlib" 2>/dev/null || need_pip+=(matplotlib)
 $PY -c "import yaml" 2>/dev/null || need_pip+=(pyyaml)
+$PY -c "import gguf" 2>/dev/null || need_pip+=("gguf>=0.19,<0.20")
 if [ ${#need_pip[@]} -gt 0 ]; then
     echo "setup: pip installing ${need_pip[*]}" >&2
     $PY -m pip install -q "${need_pip[@]}"
