@@ -21,11 +21,7 @@ public enum Experiment {
         let out = options.outputFolder ?? "results/\(config.name)"
         let progress = Progress(quiet: options.quiet)
         let started = Date()
-        var manifest = Manifest(
-            gitCommit: "", gitDirty: false, command: CommandLine.arguments, config: configPath,
-            machine: MachineInfo.current(), threads: options.threads, seeds: config.seeds, captures: [],
-            started: Manifest.timestamp(started), finished: "", wallSeconds: 0, cellsComputed: 0, cellsReused: 0)
-        (manifest.gitCommit, manifest.gitDirty) = GitInfo.commit()
+        var manifest = Manifest.start(config: configPath, threads: options.threads, seeds: config.seeds, at: started)
 
         switch config.kind {
         case .replay:
@@ -49,9 +45,7 @@ public enum Experiment {
             try UCurve.table(config.uCurve).write(to: "\(out)/u_vs_cosine.csv")
         }
         try AtomicFile.write(yaml, to: "\(out)/config.yaml")
-        let finished = Date()
-        manifest.finished = Manifest.timestamp(finished)
-        manifest.wallSeconds = (finished.timeIntervalSince(started) * 100).rounded() / 100
+        manifest.finish(started: started)
         try manifest.write(to: "\(out)/manifest.json")
         progress.say("done in \(Format.number(manifest.wallSeconds)) s → \(out)")
         return out

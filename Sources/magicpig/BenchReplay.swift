@@ -41,7 +41,7 @@ struct BenchReplay: ParsableCommand {
         }
         let bench = ReplayBenchmark(capture: path, methods: configurations, threads: threads, repeats: repeats,
                                     numpyScript: numpy == "none" ? nil : numpy)
-        try bench.run().write(to: out)
+        try bench.run(writingTo: out)
         print(out)
     }
 }

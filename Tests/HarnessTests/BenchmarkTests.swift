@@ -45,5 +45,11 @@ import Testing
             #expect(Double(row[column("queries_per_s")])! > 0)
             #expect(row[column("speedup_vs_numpy")] == "")
         }
+        try ReplayBenchmark(capture: dir + "/b.h5", methods: methods, repeats: 1, numpyScript: nil,
+                            progress: Progress(quiet: true)).run(writingTo: dir + "/out/replay.csv")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/replay.manifest.json"))) as! [String: Any]
+        #expect((manifest["machine"] as? [String: Any])?["cores"] as? Int == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(manifest["config"] == nil)
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/replay.csv"))
     }
 }

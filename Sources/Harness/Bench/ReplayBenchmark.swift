@@ -32,6 +32,20 @@ public struct ReplayBenchmark {
     public static let columns = ["engine", "method", "config", "capture", "tokens", "queries", "threads", "repeats",
                                  "seconds", "prepare_seconds", "queries_per_s", "speedup_vs_numpy"]
 
+    /// Runs the benchmark and writes the CSV and, beside it, `<name>.manifest.json` (machine,
+    /// commit, threads): these are ratios on a shared machine, so say which machine.
+    public func run(writingTo csvPath: String) throws {
+        let started = Date()
+        var manifest = Manifest.start(config: nil, threads: threads, seeds: [0], at: started)
+        let table = try run()
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: capture)[.size] as? Int) ?? 0
+        let header = try CaptureFile(path: capture).header
+        manifest.captures = [.init(path: capture, bytes: bytes ?? 0, model: header.model, source: header.extra["source"])]
+        try table.write(to: csvPath)
+        manifest.finish(started: started)
+        try manifest.write(to: (csvPath.hasSuffix(".csv") ? String(csvPath.dropLast(4)) : csvPath) + ".manifest.json")
+    }
+
     public func run() throws -> CSVTable {
         let file = try CaptureFile(path: capture)
         guard let sample = file.samples.first else { throw HarnessError.badArgument("\(capture) holds no samples") }

@@ -8,7 +8,8 @@ public struct Manifest: Codable, Sendable {
     public var gitCommit: String
     public var gitDirty: Bool
     public var command: [String]
-    public var config: String
+    /// The experiment config, for `magicpig run`; nil for benchmarks.
+    public var config: String?
     public var machine: MachineInfo
     public var threads: Int
     public var seeds: [UInt64]
@@ -16,14 +17,27 @@ public struct Manifest: Codable, Sendable {
     public var started: String
     public var finished: String
     public var wallSeconds: Double
-    public var cellsComputed: Int
-    public var cellsReused: Int
+    public var cellsComputed: Int?
+    public var cellsReused: Int?
 
     public struct CaptureProvenance: Codable, Sendable {
         public var path: String
         public var bytes: Int
         public var model: String
         public var source: String?
+    }
+
+    /// A manifest for a command starting now; `finish` stamps the end.
+    public static func start(config: String?, threads: Int, seeds: [UInt64], at date: Date = Date()) -> Manifest {
+        let git = GitInfo.commit()
+        return Manifest(gitCommit: git.hash, gitDirty: git.dirty, command: CommandLine.arguments, config: config,
+                        machine: MachineInfo.current(), threads: threads, seeds: seeds, captures: [],
+                        started: timestamp(date), finished: "", wallSeconds: 0)
+    }
+
+    public mutating func finish(started: Date, at date: Date = Date()) {
+        finished = Manifest.timestamp(date)
+        wallSeconds = (date.timeIntervalSince(started) * 100).rounded() / 100
     }
 
     public func write(to path: String) throws {
