@@ -89,7 +89,7 @@ public struct MagicPIG: AttentionApproximator {
     }
 }
 
-final class PreparedMagicPIG: PreparedAttentionHead {
+final class PreparedMagicPIG: RowBufferedHead {
     let keys: RowBuffer
     let values: RowBuffer
     let layout: CacheLayout
@@ -134,12 +134,6 @@ final class PreparedMagicPIG: PreparedAttentionHead {
         codes.deallocate()
     }
 
-    var tokenCount: Int { keys.count }
-
-    func append(key: [Float], value: [Float]) {
-        keys.append(key)
-        values.append(value)
-    }
 
     /// Logits are formed with raw keys, q·k_i/√d, which differ from the specification's centred
     /// q·k̃_i/√d by the per-query constant q·k̄/√d: the softmax is identical and the log-sum-exp

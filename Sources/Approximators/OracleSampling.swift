@@ -29,7 +29,7 @@ public struct OracleSampling: AttentionApproximator {
     }
 }
 
-final class PreparedOracleSampling: PreparedAttentionHead {
+final class PreparedOracleSampling: RowBufferedHead {
     let keys: RowBuffer
     let values: RowBuffer
     let layout: CacheLayout
@@ -54,12 +54,6 @@ final class PreparedOracleSampling: PreparedAttentionHead {
         self.generator = generator
     }
 
-    var tokenCount: Int { keys.count }
-
-    func append(key: [Float], value: [Float]) {
-        keys.append(key)
-        values.append(value)
-    }
 
     func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
         attend(query: query, recordWeights: recordWeights, draws: nil)

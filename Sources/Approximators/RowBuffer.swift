@@ -37,6 +37,22 @@ final class RowBuffer {
     }
 }
 
+/// A prepared head that keeps its cache in two RowBuffers: tokens generated after prepare are
+/// appended and attended exactly, the same way for every method.
+protocol RowBufferedHead: PreparedAttentionHead {
+    var keys: RowBuffer { get }
+    var values: RowBuffer { get }
+}
+
+extension RowBufferedHead {
+    var tokenCount: Int { keys.count }
+
+    func append(key: [Float], value: [Float]) {
+        keys.append(key)
+        values.append(value)
+    }
+}
+
 /// A reusable, uninitialised buffer of a trivial type (Float, Int32, UInt32): per-query scratch
 /// that is allocated once per prepared head and only grows.
 final class Scratch<T> {

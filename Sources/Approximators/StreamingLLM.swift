@@ -15,7 +15,7 @@ public struct StreamingLLM: AttentionApproximator {
     }
 }
 
-final class PreparedStreamingLLM: PreparedAttentionHead {
+final class PreparedStreamingLLM: RowBufferedHead {
     let keys: RowBuffer
     let values: RowBuffer
     let layout: CacheLayout
@@ -28,12 +28,6 @@ final class PreparedStreamingLLM: PreparedAttentionHead {
         self.layout = layout
     }
 
-    var tokenCount: Int { keys.count }
-
-    func append(key: [Float], value: [Float]) {
-        keys.append(key)
-        values.append(value)
-    }
 
     func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
         let d = keys.dim, n = keys.count

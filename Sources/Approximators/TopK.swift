@@ -33,7 +33,7 @@ public struct TopK: AttentionApproximator {
     }
 }
 
-final class PreparedTopK: PreparedAttentionHead {
+final class PreparedTopK: RowBufferedHead {
     let keys: RowBuffer
     let values: RowBuffer
     let layout: CacheLayout
@@ -53,12 +53,6 @@ final class PreparedTopK: PreparedAttentionHead {
         self.staticSet = staticSet
     }
 
-    var tokenCount: Int { keys.count }
-
-    func append(key: [Float], value: [Float]) {
-        keys.append(key)
-        values.append(value)
-    }
 
     func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
         let d = keys.dim, n = keys.count
