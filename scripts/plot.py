@@ -4,7 +4,8 @@
     python3 scripts/plot.py results/paper-fig2-error-vs-budget [more folders or CSV files]
     python3 scripts/plot.py            # every folder under results/
 
-Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, replay.csv (bench replay).
+Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, replay.csv (bench replay),
+attention*.csv (bench attention: ms per decode step vs context).
 """
 import csv
 import os
@@ -131,6 +132,32 @@ def plot_bench(path):
     save(fig, path)
 
 
+def plot_attention(path):
+    """ms per decode step (all heads of one layer) vs context, log-log, one line per method."""
+    rows = read(path)
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    by_method = defaultdict(list)
+    for r in rows:
+        label = r["method"] + (f" K{r['K']} L{r['L']}" if r.get("K") else "")
+        by_method[(r["method"], label)].append((int(r["context"]), float(r["ms_per_step"])))
+    for (method, label), pts in by_method.items():
+        pts.sort()
+        color, marker = METHOD_STYLE.get(method, ("tab:gray", "x"))
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker, label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("context (tokens)")
+    ax.set_ylabel("ms per decode step (one layer, all heads)")
+    r0 = rows[0]
+    ax.set_title(f"CPU attention, {r0['heads']}/{r0['kv_heads']} heads × {r0['head_dim']}, {r0['dtype']}, "
+                 f"{r0['threads']} thread(s); read bw {float(r0['read_bandwidth_gb_per_s']):.1f} GB/s", fontsize=9)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    save(fig, path)
+
+
 PLOTTERS = {"u_vs_cosine.csv": plot_u_curve, "summary.csv": plot_summary,
             "summary_by_concentration.csv": plot_by_concentration, "replay.csv": plot_bench}
 
@@ -141,7 +168,10 @@ def main(args):
     for t in targets:
         files = [t] if os.path.isfile(t) else [os.path.join(t, f) for f in sorted(os.listdir(t))]
         for f in files:
-            plotter = PLOTTERS.get(os.path.basename(f))
+            name = os.path.basename(f)
+            plotter = PLOTTERS.get(name)
+            if plotter is None and name.startswith("attention") and name.endswith(".csv"):
+                plotter = plot_attention
             if plotter:
                 plotter(f)
 

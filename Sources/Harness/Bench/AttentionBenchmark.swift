@@ -1,0 +1,218 @@
+import Approximators
+import Foundation
+import Kernels
+
+/// Decode-step speed of the CPU attention kernels for all heads of one layer over a long synthetic
+/// cache: dense (`DecodeAttention`), MagicPIG's CPU part (`MagicPIGDecode`, static set included)
+/// and TopK (`TopKDecode`), against the machine's measured memory read bandwidth.
+///
+/// The synthetic cache is shaped so MagicPIG samples a realistic share of the middle: keys are a
+/// common offset (removed by centring, as in real models) plus isotropic noise, and 1 % of them
+/// point along a per-KV-head direction the queries also point along — the keys that carry most
+/// of the attention. cos(q, k̃) is then ≈ N(0, 1/√d) for the background (u ≈ 1.5 % at K10 L150)
+/// and ≈ 0.5 for the cluster, which together give |S|/n_middle ≈ 2 %, the authors' figure.
+public struct AttentionBenchmark: Sendable {
+    public var contexts: [Int]
+    public var bits: Int
+    public var tables: Int
+    public var threads: Int
+    public var dtype: KVDType
+    public var topKFraction: Double
+    public var heads: Int
+    public var kvHeads: Int
+    public var dim: Int
+    public var warmupSteps: Int
+    public var timedSteps: Int
+    public var seed: UInt64
+    public var attentionProtocol: AttentionProtocol
+    public var progress: Progress
+
+    public init(contexts: [Int] = [4096, 16384, 65536, 131072], bits: Int = 10, tables: Int = 150, threads: Int = 1,
+                dtype: KVDType = .float32, topKFraction: Double = 0.02, heads: Int = 32, kvHeads: Int = 8, dim: Int = 128,
+                warmupSteps: Int = 2, timedSteps: Int = 7, seed: UInt64 = 0,
+                attentionProtocol: AttentionProtocol = AttentionProtocol(), progress: Progress = Progress()) {
+        self.contexts = contexts
+        self.bits = bits
+        self.tables = tables
+        self.threads = threads
+        self.dtype = dtype
+        self.topKFraction = topKFraction
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.dim = dim
+        self.warmupSteps = warmupSteps
+        self.timedSteps = timedSteps
+        self.seed = seed
+        self.attentionProtocol = attentionProtocol
+        self.progress = progress
+    }
+
+    public static let columns = [
+        "context", "method", "K", "L", "threads", "dtype", "heads", "kv_heads", "head_dim", "ms_per_step",
+        "bytes_per_step", "gb_per_s", "read_bandwidth_gb_per_s", "bandwidth_share", "speedup_vs_dense",
+        "cost_fraction", "kv_bytes", "table_bytes", "table_bytes_limit", "build_seconds", "steps",
+    ]
+
+    public func run() throws -> CSVTable {
+        guard heads % kvHeads == 0, dim % 16 == 0 else {
+            throw HarnessError.badArgument("bench attention: heads (\(heads)) must be a multiple of kv heads (\(kvHeads)) and head_dim (\(dim)) of 16")
+        }
+        progress.say("measuring memory read bandwidth with \(threads) thread(s)…")
+        let bandwidth = Bandwidth.measureRead(threads: threads)
+        progress.say("read bandwidth: \(Format.number(bandwidth)) GB/s")
+        var table = CSVTable(columns: Self.columns)
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        for n in contexts {
+            let kvBytes = 2 * kvHeads * n * dim * dtype.bytesPerElement
+            let limit = tables * n * 4 * kvHeads
+            // K/V, tables (≤ limit), TopK scores, and one Float copy of a head's middle per builder.
+            let need = Double(kvBytes + limit + heads * n * 4 + threads * n * dim * 8)
+            guard need < 0.8 * memory else {
+                progress.say("skipping context \(n): needs about \(Format.number(need / 1e9)) GB of the \(Format.number(memory / 1e9)) GB here")
+                continue
+            }
+            try measure(context: n, bandwidth: bandwidth, into: &table)
+        }
+        return table
+    }
+
+    /// Writes the CSV atomically and `<path>.manifest.json` beside it (machine, threads, commit).
+    public func write(_ table: CSVTable, to path: String, started: Date) throws {
+        try table.write(to: path)
+        let git = GitInfo.commit()
+        let manifest = Manifest(gitCommit: git.hash, gitDirty: git.dirty, command: CommandLine.arguments,
+                                config: "bench attention \(dtype.rawValue) K\(bits) L\(tables)",
+                                machine: MachineInfo.current(), threads: threads, seeds: [seed], captures: [],
+                                started: Manifest.timestamp(started), finished: Manifest.timestamp(),
+                                wallSeconds: Date().timeIntervalSince(started), cellsComputed: table.rows.count,
+                                cellsReused: 0)
+        try manifest.write(to: path + ".manifest.json")
+    }
+
+    func measure(context n: Int, bandwidth: Double, into table: inout CSVTable) throws {
+        let started = Date()
+        let cache = LayerKV(kvHeads: kvHeads, dim: dim, capacity: n, dtype: dtype)
+        let directions = fillCache(cache)
+        let steps = warmupSteps + timedSteps
+        let queries = (0..<steps).map { makeQueries(step: $0, directions: directions) }
+        progress.say("context \(n): cache of \(Format.number(Double(cache.kvBytes) / 1e6)) MB ready in \(Format.number(Date().timeIntervalSince(started))) s")
+        var common: [String: String] = [
+            "context": String(n), "threads": String(threads), "dtype": dtype.rawValue, "heads": String(heads),
+            "kv_heads": String(kvHeads), "head_dim": String(dim), "kv_bytes": String(cache.kvBytes),
+            "read_bandwidth_gb_per_s": Format.number(bandwidth), "steps": String(timedSteps),
+        ]
+        func row(_ method: String, ms: Double, bytes: Double, extra: [String: String]) {
+            var r = common
+            r["method"] = method
+            r["ms_per_step"] = Format.number(ms)
+            r["bytes_per_step"] = Format.number(bytes)
+            let gbs = bytes / (ms * 1e-3) / 1e9
+            r["gb_per_s"] = Format.number(gbs)
+            r["bandwidth_share"] = Format.number(gbs / bandwidth)
+            for (k, v) in extra { r[k] = v }
+            table.append(r)
+            progress.say("context \(n) \(method): \(Format.number(ms)) ms/step, \(Format.number(gbs)) GB/s (\(Format.number(100 * gbs / bandwidth)) % of read bandwidth)")
+        }
+
+        let dense = timeSteps(queries) { q in
+            let r = DecodeAttention.attend(queries: q, cache: cache, threads: threads)
+            return r.outputs[0]
+        }
+        row("dense", ms: dense, bytes: Double(cache.kvBytes), extra: ["cost_fraction": "1", "speedup_vs_dense": "1"])
+        common["dense_ms"] = Format.number(dense)
+
+        // MagicPIG: tables built once (timed), then the CPU step with the static set included.
+        var generator = SeededGenerator(seed: seed, stream: [0x5349_4D48])
+        let w = SimHashProjection(dim: dim, bits: bits, tables: tables, generator: &generator)
+        let layout = attentionProtocol.layout(promptLength: n)
+        let buildStart = Date()
+        let magicpig = MagicPIGDecode(cache: cache, layout: layout, projections: [w], threads: threads)
+        let buildSeconds = Date().timeIntervalSince(buildStart)
+        var sampledTotal = 0, sampledSteps = 0
+        let sampledLock = NSLock()
+        let mpMs = timeSteps(queries) { q in
+            let r = magicpig.attend(queries: q, threads: threads)
+            sampledLock.lock(); sampledTotal += r.sampled.reduce(0, +); sampledSteps += 1; sampledLock.unlock()
+            return r.outputs[0]
+        }
+        let meanSampled = Double(sampledTotal) / Double(max(1, sampledSteps * heads))
+        let staticRows = Double(layout.sink.count + layout.local.count)
+        let mpBytes = Double(heads) * (meanSampled + staticRows) * Double(2 * dim * dtype.bytesPerElement)
+        row("magicpig", ms: mpMs, bytes: mpBytes, extra: [
+            "K": String(bits), "L": String(tables),
+            "cost_fraction": Format.number(meanSampled / Double(max(1, layout.middle.count))),
+            "table_bytes": String(magicpig.tableBytes), "table_bytes_limit": String(tables * n * 4 * kvHeads),
+            "build_seconds": Format.number(buildSeconds), "speedup_vs_dense": Format.number(dense / mpMs),
+        ])
+
+        let keep = max(1, Int((topKFraction * Double(n)).rounded(.towardZero)))
+        let topMs = timeSteps(queries) { q in
+            TopKDecode.attend(queries: q, cache: cache, keep: keep, threads: threads).outputs[0]
+        }
+        let topBytes = Double(cache.kvBytes / 2) + Double(heads * keep * dim * dtype.bytesPerElement)
+        row("topk", ms: topMs, bytes: topBytes, extra: [
+            "cost_fraction": Format.number(Double(keep) / Double(n)), "speedup_vs_dense": Format.number(dense / topMs),
+        ])
+    }
+
+    /// Median milliseconds of the timed steps (after the warm-up steps), each step its own queries.
+    func timeSteps(_ queries: [[Float]], _ step: ([Float]) -> Float) -> Double {
+        var times: [Double] = []
+        var sink: Float = 0
+        for (i, q) in queries.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            sink += step(q)
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
+            if i >= warmupSteps { times.append(ms) }
+        }
+        if sink.isNaN { progress.say("warning: a step produced NaN") }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Fills every KV head (in parallel) and returns each head's unit "relevant" direction.
+    func fillCache(_ cache: LayerKV) -> [[Float]] {
+        let n = cache.capacity, d = dim
+        let directions: [[Float]] = (0..<kvHeads).map { h in
+            var g = SeededGenerator(seed: seed, stream: [1, UInt64(h)])
+            let v = g.gaussians(d)
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        let lock = NSLock()
+        let block = 4096
+        let blocks = (n + block - 1) / block
+        Parallel.forEach(kvHeads * blocks, threads: threads) { item in
+            let h = item / blocks, b = item % blocks
+            var g = SeededGenerator(seed: seed, stream: [2, UInt64(h), UInt64(b)])
+            var offsetGenerator = SeededGenerator(seed: seed, stream: [3, UInt64(h)])
+            let offset = offsetGenerator.gaussians(d)
+            let rows = min(block, n - b * block)
+            var keys = g.gaussians(rows * d), values = g.gaussians(rows * d)
+            let lift = 0.6 * Float(d).squareRoot()
+            for i in 0..<rows {
+                let relevant = g.nextUniform() < 0.01
+                for j in 0..<d {
+                    keys[i * d + j] = offset[j] + (relevant ? 0.8 * keys[i * d + j] + lift * directions[h][j] : keys[i * d + j])
+                }
+            }
+            lock.lock()
+            cache.write(kvHead: h, start: b * block, keys: keys, values: values)
+            lock.unlock()
+        }
+        return directions
+    }
+
+    /// Queries [heads·dim] for one step: each query head points along its KV head's direction
+    /// (cos ≈ 0.8) plus noise, so the relevant keys dominate its softmax.
+    func makeQueries(step: Int, directions: [[Float]]) -> [Float] {
+        var g = SeededGenerator(seed: seed, stream: [4, UInt64(step)])
+        let group = heads / kvHeads, d = dim
+        var q = g.gaussians(heads * d)
+        let lift = 0.8 * Float(d).squareRoot()
+        for h in 0..<heads {
+            for j in 0..<d { q[h * d + j] = 0.6 * q[h * d + j] + lift * directions[h / group][j] }
+        }
+        return q
+    }
+}

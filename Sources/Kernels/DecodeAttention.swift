@@ -1,0 +1,236 @@
+import Foundation
+
+/// Dense attention of one decode step, every query head of a layer at once, over a `LayerKV`.
+///
+/// Bound by memory reads (each K and V byte is used by G = H/H_kv queries, a few FLOPs per byte),
+/// so the kernel streams K and V once per KV head: the G queries of a GQA group share each block of
+/// rows while it is in L1/L2, and softmax is computed online (flash-decoding: running max, running
+/// sum, rescaled accumulator), so there is no second pass over the scores or the cache.
+///
+/// Work items are (KV head, chunk of the sequence). With fewer KV heads than threads the sequence
+/// is cut into chunks whose partial results merge exactly by log-sum-exp (shared/reference/
+/// magicpig.md): o = Σ_c e^{lse_c}·o_c / Σ_c e^{lse_c}.
+public enum DecodeAttention {
+    /// Rows per block: 64 rows of 128 fp32 dims are 32 KB of K (and of V), an L1-sized tile.
+    static let blockRows = 64
+
+    /// outputs[h·dim ..< (h+1)·dim] and lse[h] for every query head h < queryHeads, over rows
+    /// `rows` (default: all valid rows) of the cache. Query head h reads KV head h / (H / H_kv).
+    /// `chunksPerKVHead` overrides the sequence split (tests use it to force merging).
+    public static func attend(
+        queries: UnsafePointer<Float>, queryHeads: Int, cache: LayerKV, rows: Range<Int>? = nil,
+        threads: Int = Parallel.defaultThreadCount, chunksPerKVHead: Int? = nil,
+        outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>
+    ) {
+        let hkv = cache.kvHeads, d = cache.dim
+        precondition(queryHeads % hkv == 0, "DecodeAttention: \(queryHeads) query heads is not a multiple of \(hkv) KV heads")
+        let g = queryHeads / hkv
+        let range = rows ?? 0..<cache.count
+        precondition(range.lowerBound >= 0 && range.upperBound <= cache.count, "DecodeAttention: rows \(range) outside the cache")
+        let n = range.count
+        // One chunk per KV head when the heads alone keep the threads busy; else about four items
+        // per thread (dynamic hand-out evens the tails), never chunks under 256 rows.
+        let autoChunks = threads <= 1 || hkv >= 2 * threads ? 1 : (4 * threads + hkv - 1) / hkv
+        let chunks = max(1, min(chunksPerKVHead ?? autoChunks, max(1, n / 256), max(n, 1)))
+        let items = hkv * chunks
+        let state = PartialState(items: items, group: g, dim: d)
+        defer { state.deallocate() }
+        let q = SendablePointer(UnsafeMutablePointer(mutating: queries))
+        Parallel.forEach(items, threads: threads) { item in
+            let h = item / chunks, c = item % chunks
+            let lo = range.lowerBound + n * c / chunks, hi = range.lowerBound + n * (c + 1) / chunks
+            let qp = UnsafePointer(q.pointer) + h * g * d
+            switch cache.dtype {
+            case .float32: partial(Float.self, cache: cache, kvHead: h, queries: qp, group: g, rows: lo..<hi, state: state, item: item)
+            case .float16: partial(Float16.self, cache: cache, kvHead: h, queries: qp, group: g, rows: lo..<hi, state: state, item: item)
+            }
+        }
+        for h in 0..<hkv {
+            for j in 0..<g {
+                state.merge(items: (h * chunks)..<((h + 1) * chunks), query: j,
+                            into: outputs + (h * g + j) * d, logSumExp: lse + h * g + j)
+            }
+        }
+    }
+
+    /// Array convenience: queries [H·dim] → (outputs [H·dim], lse [H]).
+    public static func attend(queries: [Float], cache: LayerKV, rows: Range<Int>? = nil,
+                              threads: Int = Parallel.defaultThreadCount,
+                              chunksPerKVHead: Int? = nil) -> (outputs: [Float], logSumExp: [Float]) {
+        precondition(queries.count % cache.dim == 0, "DecodeAttention: queries must be [heads, \(cache.dim)]")
+        let heads = queries.count / cache.dim
+        var out = [Float](repeating: 0, count: queries.count), lse = [Float](repeating: 0, count: heads)
+        queries.withUnsafeBufferPointer { qb in
+            out.withUnsafeMutableBufferPointer { ob in
+                lse.withUnsafeMutableBufferPointer { lb in
+                    attend(queries: qb.baseAddress!, queryHeads: heads, cache: cache, rows: rows, threads: threads,
+                           chunksPerKVHead: chunksPerKVHead, outputs: ob.baseAddress!, logSumExp: lb.baseAddress!)
+                }
+            }
+        }
+        return (out, lse)
+    }
+
+    /// Online softmax over rows of one KV head for its G queries; leaves (max, sum, unnormalised
+    /// accumulator) per query in `state` at `item`.
+    static func partial<E: KVElement>(
+        _: E.Type, cache: LayerKV, kvHead: Int, queries: UnsafePointer<Float>, group g: Int, rows: Range<Int>,
+        state: PartialState, item: Int
+    ) {
+        let d = cache.dim, B = blockRows
+        let kb = cache.keyBase(kvHead), vb = cache.valueBase(kvHead)
+        let scale = 1 / Float(d).squareRoot()
+        // Queries pre-scaled by 1/√d: one multiply per query instead of one per score.
+        let qs = UnsafeMutablePointer<Float>.allocate(capacity: g * d)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: g * B)
+        defer { qs.deallocate(); scores.deallocate() }
+        for i in 0..<(g * d) { qs[i] = queries[i] * scale }
+        let m = state.maxima + item * g, l = state.sums + item * g, acc = state.accumulators + item * g * d
+        for j in 0..<g { m[j] = -.infinity; l[j] = 0 }
+        acc.update(repeating: 0, count: g * d)
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let b = min(B, rows.upperBound - start)
+            GroupScores.compute(E.self, keys: kb, firstRow: start, count: b, dim: d, queries: qs, queryCount: g,
+                                stride: B, into: scores)
+            for j in 0..<g {
+                let s = scores + j * B
+                let newMax = max(m[j], Softmax.maximum(s, count: b))
+                if newMax > m[j] {
+                    // e^{m_old − m_new} rescales what was accumulated under the old maximum (0 at first).
+                    let factor = m[j] == -.infinity ? 0 : expf(m[j] - newMax)
+                    if factor != 1 {
+                        l[j] *= factor
+                        Vector.scale(acc + j * d, by: factor, count: d)
+                    }
+                    m[j] = newMax
+                }
+                Softmax.subtract(m[j], s, count: b)
+                l[j] += Exp.exp(s, into: s, count: b)
+            }
+            GroupScores.accumulate(E.self, values: vb, firstRow: start, count: b, dim: d, weights: scores,
+                                   queryCount: g, stride: B, into: acc)
+            start += b
+        }
+    }
+}
+
+/// Per-item partial results of a split attention: max logit, Σ e^{ℓ − max}, Σ e^{ℓ − max}·v.
+final class PartialState: @unchecked Sendable {
+    let maxima: UnsafeMutablePointer<Float>
+    let sums: UnsafeMutablePointer<Float>
+    let accumulators: UnsafeMutablePointer<Float>
+    let group: Int, dim: Int
+
+    init(items: Int, group: Int, dim: Int) {
+        maxima = .allocate(capacity: items * group)
+        sums = .allocate(capacity: items * group)
+        accumulators = .allocate(capacity: items * group * dim)
+        self.group = group
+        self.dim = dim
+    }
+
+    func deallocate() {
+        maxima.deallocate()
+        sums.deallocate()
+        accumulators.deallocate()
+    }
+
+    /// Log-sum-exp merge of query j's partials over `items`; an empty set gives 0 and −∞.
+    func merge(items: Range<Int>, query j: Int, into out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>) {
+        var top = -Float.infinity
+        for i in items { top = max(top, maxima[i * group + j]) }
+        out.update(repeating: 0, count: dim)
+        guard top > -.infinity else { logSumExp.pointee = -.infinity; return }
+        var total: Float = 0
+        for i in items where maxima[i * group + j] > -.infinity {
+            let w = expf(maxima[i * group + j] - top)
+            total += w * sums[i * group + j]
+            Vector.axpy(w, accumulators + (i * group + j) * dim, out, count: dim)
+        }
+        Vector.scale(out, by: 1 / total, count: dim)
+        logSumExp.pointee = top + logf(total)
+    }
+}
+
+/// The two inner loops of decode attention over contiguous rows, generic over the storage type
+/// (specialised within the module).
+enum GroupScores {
+    /// scores[j·stride + i] = q_j·k_{firstRow+i} for i < count, j < queryCount. Four rows at a
+    /// time, one reduction for four dot products (`AttentionKernel.reduce4`).
+    @inline(__always)
+    static func compute<E: KVElement>(
+        _: E.Type, keys: UnsafeRawPointer, firstRow: Int, count: Int, dim d: Int,
+        queries: UnsafePointer<Float>, queryCount g: Int, stride: Int, into scores: UnsafeMutablePointer<Float>
+    ) {
+        let chunks = d / 16
+        let rq = UnsafeRawPointer(queries)
+        var i = 0
+        while i + 4 <= count {
+            let e0 = (firstRow + i) * d, e1 = e0 + d, e2 = e1 + d, e3 = e2 + d
+            for j in 0..<g {
+                var a0 = SIMD16<Float>(), a1 = a0, a2 = a0, a3 = a0
+                for c in 0..<chunks {
+                    let q = rq.loadUnaligned(fromByteOffset: (j * d + c * 16) * 4, as: SIMD16<Float>.self)
+                    a0 += q * E.load16(keys, e0 + c * 16)
+                    a1 += q * E.load16(keys, e1 + c * 16)
+                    a2 += q * E.load16(keys, e2 + c * 16)
+                    a3 += q * E.load16(keys, e3 + c * 16)
+                }
+                UnsafeMutableRawPointer(scores + j * stride + i)
+                    .storeBytes(of: AttentionKernel.reduce4(a0, a1, a2, a3), as: SIMD4<Float>.self)
+            }
+            i += 4
+        }
+        while i < count {
+            let e0 = (firstRow + i) * d
+            for j in 0..<g {
+                var a0 = SIMD16<Float>()
+                for c in 0..<chunks {
+                    a0 += rq.loadUnaligned(fromByteOffset: (j * d + c * 16) * 4, as: SIMD16<Float>.self)
+                        * E.load16(keys, e0 + c * 16)
+                }
+                scores[j * stride + i] = a0.sum()
+            }
+            i += 1
+        }
+    }
+
+    /// acc[j·dim ..< (j+1)·dim] += Σ_i weights[j·stride + i]·v_{firstRow+i}. Rows outer, two at a
+    /// time, so V streams in address order (a slice-outer loop strode 512 bytes between loads,
+    /// which the prefetchers did not follow: 40 % of the step stalled there); the G accumulators
+    /// (G·dim floats) stay in L1.
+    @inline(__always)
+    static func accumulate<E: KVElement>(
+        _: E.Type, values: UnsafeRawPointer, firstRow: Int, count: Int, dim d: Int,
+        weights: UnsafePointer<Float>, queryCount g: Int, stride: Int, into acc: UnsafeMutablePointer<Float>
+    ) {
+        let chunks = d / 16
+        let ra = UnsafeMutableRawPointer(acc)
+        var i = 0
+        while i + 2 <= count {
+            let e0 = (firstRow + i) * d, e1 = e0 + d
+            for c in 0..<chunks {
+                let v0 = E.load16(values, e0 + c * 16), v1 = E.load16(values, e1 + c * 16)
+                for j in 0..<g {
+                    let o = (j * d + c * 16) * 4
+                    let a = ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
+                    ra.storeBytes(of: a + v0 * weights[j * stride + i] + v1 * weights[j * stride + i + 1],
+                                  toByteOffset: o, as: SIMD16<Float>.self)
+                }
+            }
+            i += 2
+        }
+        if i < count {
+            let e0 = (firstRow + i) * d
+            for c in 0..<chunks {
+                let v0 = E.load16(values, e0 + c * 16)
+                for j in 0..<g {
+                    let o = (j * d + c * 16) * 4
+                    let a = ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
+                    ra.storeBytes(of: a + v0 * weights[j * stride + i], toByteOffset: o, as: SIMD16<Float>.self)
+                }
+            }
+        }
+    }
+}
