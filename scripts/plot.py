@@ -4,7 +4,7 @@
     python3 scripts/plot.py results/paper-fig2-error-vs-budget [more folders or CSV files]
     python3 scripts/plot.py            # every folder under results/
 
-Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, replay.csv (bench replay),
+Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, replay*.csv (bench replay),
 attention*.csv (bench attention: ms per decode step vs context).
 """
 import csv
@@ -170,8 +170,10 @@ def main(args):
         for f in files:
             name = os.path.basename(f)
             plotter = PLOTTERS.get(name)
-            if plotter is None and name.startswith("attention") and name.endswith(".csv"):
+            if plotter is None and name.endswith(".csv") and name.startswith("attention"):
                 plotter = plot_attention
+            if plotter is None and name.endswith(".csv") and name.startswith("replay"):
+                plotter = plot_bench
             if plotter:
                 plotter(f)
 
