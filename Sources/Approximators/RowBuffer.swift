@@ -47,6 +47,9 @@ protocol RowBufferedHead: PreparedAttentionHead {
 extension RowBufferedHead {
     var tokenCount: Int { keys.count }
 
+    /// The rows as the decode kernels read them; valid until the next `append`.
+    var head: KVHead { KVHead(keys: keys.base, values: values.base, dim: keys.dim) }
+
     func append(key: [Float], value: [Float]) {
         keys.append(key)
         values.append(value)
@@ -107,28 +110,23 @@ final class ZeroedCounters {
 }
 
 /// Attention over an explicit list of rows: logits are written by the caller, then softmax,
-/// log-sum-exp and the value gather happen here, shared by every sparse method.
+/// log-sum-exp and the value gather happen in `GatherAttention`, shared by every sparse method
+/// and by the decode kernels.
 enum SubsetAttention {
     /// logits[i] = q·k_{rows[i]}·scale.
-    @inline(__always)
-    static func scores(query: UnsafePointer<Float>, keys: RowBuffer, rows: UnsafePointer<Int32>, count: Int,
+    static func scores(query: UnsafePointer<Float>, head: KVHead, rows: UnsafePointer<Int32>, count: Int,
                        scale: Float, into logits: UnsafeMutablePointer<Float>) {
-        let d = keys.dim
-        for i in 0..<count {
-            logits[i] = Vector.dot(query, keys.row(Int(rows[i])), count: d) * scale
-        }
+        GatherAttention.dots(head: head, query: query, rows: rows, count: count, into: logits)
+        for i in 0..<count { logits[i] *= scale }
     }
 
     /// Softmax of logits[0..<count] in place, output = Σ softmax_i · v_{rows[i]}; returns the
     /// log-sum-exp (−∞ and a zero output for an empty set).
     static func finish(logits: UnsafeMutablePointer<Float>, rows: UnsafePointer<Int32>, count: Int,
-                       values: RowBuffer) -> (output: [Float], logSumExp: Float) {
-        var output = [Float](repeating: 0, count: values.dim)
-        guard count > 0 else { return (output, -.infinity) }
-        let lse = Softmax.inPlace(logits, count: count)
-        output.withUnsafeMutableBufferPointer { o in
-            AttentionKernel.gatherWeightedSum(weights: logits, rows: rows, count: count, values: values.base,
-                                              dim: values.dim, into: o.baseAddress!)
+                       head: KVHead) -> (output: [Float], logSumExp: Float) {
+        var output = [Float](repeating: 0, count: head.dim)
+        let lse = output.withUnsafeMutableBufferPointer {
+            GatherAttention.finish(head: head, logits: logits, rows: rows, count: count, into: $0.baseAddress!)
         }
         return (output, lse)
     }
