@@ -91,27 +91,10 @@ struct MagicPIGIndex: Sendable {
 final class MagicPIGScratch: @unchecked Sendable {
     let rows = Scratch<Int32>()
     let logits = Scratch<Float>()
-    private var counterStorage: UnsafeMutablePointer<UInt8>
-    private var counterCapacity: Int
-
-    init() {
-        counterCapacity = 8
-        counterStorage = .allocate(capacity: counterCapacity)
-        counterStorage.initialize(repeating: 0, count: counterCapacity)
-    }
-
-    deinit { counterStorage.deallocate() }
+    private let zeroed = ZeroedCounters<UInt8>()
 
     /// n + 8 zeroed counters (the retrieval reads them eight at a time).
-    func counters(_ n: Int) -> UnsafeMutablePointer<UInt8> {
-        if n + 8 > counterCapacity {
-            counterStorage.deallocate()
-            counterCapacity = n + 8
-            counterStorage = .allocate(capacity: counterCapacity)
-            counterStorage.initialize(repeating: 0, count: counterCapacity)
-        }
-        return counterStorage
-    }
+    func counters(_ n: Int) -> UnsafeMutablePointer<UInt8> { zeroed.reserve(n + 8) }
 }
 
 /// ln(u(cos) + 1e−4) for fixed K, L and threshold, tabulated over cos ∈ [−1, 1] and linearly

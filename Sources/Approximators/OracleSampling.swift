@@ -39,7 +39,7 @@ final class PreparedOracleSampling: RowBufferedHead {
     private var generator: SeededGenerator
     private let cdf = Scratch<Double>()
     /// Draws per key; all zero between attends (each attend resets the keys it drew).
-    private let counts = ZeroedCounters()
+    private let counts = ZeroedCounters<Int32>()
     private let uniqueRows = Scratch<Int32>()
     private let groupScratch = Scratch<Float>()
     private let packedQueries = Scratch<Float>()
@@ -63,29 +63,16 @@ final class PreparedOracleSampling: RowBufferedHead {
     func attend(query: [Float], recordWeights: Bool, draws givenDraws: [Int]?) -> AttentionResult {
         let d = keys.dim, n = keys.count
         precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
-        return attend(scores: groupScores([query]), recordWeights: recordWeights, draws: givenDraws)
+        return attend(scores: groupScores([query], packed: packedQueries, into: groupScratch), recordWeights: recordWeights, draws: givenDraws)
     }
 
     /// One score pass over K for the whole group, then each query's softmax and draws in turn
     /// (the generator is consumed in the same order as by single attends).
     func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
-        let n = keys.count, sc = groupScores(queries)
+        let n = keys.count, sc = groupScores(queries, packed: packedQueries, into: groupScratch)
         return queries.indices.map { attend(scores: sc + $0 * n, recordWeights: recordWeights, draws: nil) }
     }
 
-    /// Scores [G, n] of the group's queries (pre-scaled by 1/√d) in one pass over K (`TopKDecode`'s
-    /// kernel); query j's row does not depend on G.
-    private func groupScores(_ queries: [[Float]]) -> UnsafeMutablePointer<Float> {
-        let n = keys.count, d = keys.dim, g = queries.count
-        let q = packedQueries.reserve(max(g * d, 1)), sc = groupScratch.reserve(max(g * n, 1))
-        let scale = 1 / Float(d).squareRoot()
-        for (j, query) in queries.enumerated() {
-            precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
-            for i in 0..<d { q[j * d + i] = query[i] * scale }
-        }
-        TopKDecode.scores(head: head, queries: q, group: g, rows: 0..<n, stride: n, into: sc)
-        return sc
-    }
 
     /// The rest of an attend once the query's scores over every key are in `sc` (overwritten).
     private func attend(scores sc: UnsafeMutablePointer<Float>, recordWeights: Bool, draws givenDraws: [Int]?) -> AttentionResult {

@@ -62,15 +62,8 @@ final class PreparedTopK: RowBufferedHead {
     /// One score pass over K for the whole group (queries pre-scaled by 1/√d), then each query's
     /// selection in turn; query j's scores do not depend on the group size.
     func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
-        let n = keys.count, d = keys.dim, g = queries.count
-        let q = packedQueries.reserve(max(g * d, 1)), sc = scores.reserve(max(g * n, 1))
-        let scale = 1 / Float(d).squareRoot()
-        for (j, query) in queries.enumerated() {
-            precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
-            for i in 0..<d { q[j * d + i] = query[i] * scale }
-        }
-        TopKDecode.scores(head: head, queries: q, group: g, rows: 0..<n, stride: n, into: sc)
-        return (0..<g).map { attend(scores: sc + $0 * n, recordWeights: recordWeights) }
+        let n = keys.count, sc = groupScores(queries, packed: packedQueries, into: scores)
+        return queries.indices.map { attend(scores: sc + $0 * n, recordWeights: recordWeights) }
     }
 
     /// The rest of an attend once the query's scores over every key are in `sc`.
