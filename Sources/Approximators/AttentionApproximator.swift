@@ -46,22 +46,6 @@ extension PreparedAttentionHead {
     }
 }
 
-/// Scores of a group's queries against the first `count` rows of `keys`, [queries.count, count]
-/// in `into` — for the batched attends.
-func groupScores(_ queries: [[Float]], keys: UnsafePointer<Float>, count: Int, dim: Int,
-                 into scores: Scratch<Float>, packed: Scratch<Float>) -> UnsafeMutablePointer<Float> {
-    let g = queries.count
-    let q = packed.reserve(max(g * dim, 1))
-    for (i, query) in queries.enumerated() {
-        precondition(query.count == dim, "attend: query length \(query.count) must equal head_dim \(dim)")
-        query.withUnsafeBufferPointer { (q + i * dim).update(from: $0.baseAddress!, count: dim) }
-    }
-    let sc = scores.reserve(max(g * count, 1))
-    AttentionKernel.scores(queries: q, queryCount: g, keys: keys, count: count, dim: dim,
-                           scale: 1 / Float(dim).squareRoot(), into: sc)
-    return sc
-}
-
 /// Where a prepared head sits, and the protocol it runs under.
 public struct HeadContext: Sendable, Hashable {
     public var layer: Int

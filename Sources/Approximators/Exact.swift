@@ -13,84 +13,57 @@ public struct ExactAttention: AttentionApproximator {
     }
 }
 
-final class PreparedExact: PreparedAttentionHead {
-    private var cache: HeadCache
-    private var scratch: [Float] = []
-    private let groupScratch = Scratch<Float>()
+/// Runs `DecodeAttention`'s one-head kernel, the same code the bench and the model's dense layers
+/// run: one streaming pass over K and V with an online softmax, the group's queries together.
+final class PreparedExact: RowBufferedHead {
+    let keys: RowBuffer
+    let values: RowBuffer
     private let packedQueries = Scratch<Float>()
-    private let groupOutputs = Scratch<Float>()
+    private let outputs = Scratch<Float>()
+    private let logSumExps = Scratch<Float>()
+    private let scores = Scratch<Float>()
 
-    init(cache: HeadCache) { self.cache = cache }
-
-    var tokenCount: Int { cache.count }
-
-    func append(key: [Float], value: [Float]) { cache.append(key: key, value: value) }
+    init(cache: HeadCache) {
+        keys = RowBuffer(dim: cache.headDim, rows: cache.keys)
+        values = RowBuffer(dim: cache.headDim, rows: cache.values)
+    }
 
     func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
-        let n = cache.count, d = cache.headDim
-        if scratch.count < n { scratch = [Float](repeating: 0, count: max(n, 2 * scratch.count)) }
-        var output = [Float](repeating: 0, count: d)
-        let lse = DenseAttention.attend(query: query, cache: cache, scratch: &scratch, output: &output)
-        let cost = AttentionCost(keysTotal: n, keysAttended: n, keysScored: n,
-                                 flops: 4 * Double(d) * Double(n), costFraction: 1)
-        let weights = recordWeights
-            ? SparseAttentionWeights(indices: (0..<Int32(n)).map { $0 }, weights: Array(scratch[0..<n])) : nil
-        return AttentionResult(output: output, logSumExp: lse, cost: cost, weights: weights)
+        attend(queries: [query], recordWeights: recordWeights)[0]
     }
 
-    /// The group's scores in one pass over K, each query's softmax, then one pass over V for
-    /// every query (`AttentionKernel.weightedSum` with queryCount G): K and V stream from memory
-    /// once per group instead of once per query head. Results equal per-query attends bit for bit
-    /// (both kernels' sums do not depend on the batch size).
+    /// K and V stream once for the group. Query j's result does not depend on the group size
+    /// (DecodeAttention keeps separate accumulators per query), so this equals per-query attends
+    /// bit for bit.
     func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
-        let n = cache.count, d = cache.headDim, g = queries.count
-        guard n > 0, g > 0 else { return queries.map { attend(query: $0, recordWeights: recordWeights) } }
-        let outputs = groupOutputs.reserve(g * d)
-        var lses = [Float](repeating: 0, count: g)
-        let sc = cache.keys.withUnsafeBufferPointer { k in
-            groupScores(queries, keys: k.baseAddress!, count: n, dim: d, into: groupScratch, packed: packedQueries)
+        let n = keys.count, d = keys.dim, g = queries.count
+        guard g > 0 else { return [] }
+        let q = packedQueries.reserve(g * d), out = outputs.reserve(g * d), lse = logSumExps.reserve(g)
+        for (j, query) in queries.enumerated() {
+            precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
+            query.withUnsafeBufferPointer { (q + j * d).update(from: $0.baseAddress!, count: d) }
         }
-        for i in 0..<g { lses[i] = Softmax.inPlace(sc + i * n, count: n) }
-        cache.values.withUnsafeBufferPointer { v in
-            AttentionKernel.weightedSum(weights: sc, queryCount: g, count: n, values: v.baseAddress!, dim: d, into: outputs)
-        }
+        DecodeAttention.attend(queries: q, group: g, head: head, rows: 0..<n, outputs: out, logSumExp: lse)
         let cost = AttentionCost(keysTotal: n, keysAttended: n, keysScored: n,
                                  flops: 4 * Double(d) * Double(n), costFraction: 1)
-        return (0..<g).map { i in
-            let weights = recordWeights
-                ? SparseAttentionWeights(indices: (0..<Int32(n)).map { $0 },
-                                         weights: Array(UnsafeBufferPointer(start: sc + i * n, count: n))) : nil
-            return AttentionResult(output: Array(UnsafeBufferPointer(start: outputs + i * d, count: d)),
-                                   logSumExp: lses[i], cost: cost, weights: weights)
+        return (0..<g).map { j in
+            AttentionResult(output: Array(UnsafeBufferPointer(start: out + j * d, count: d)), logSumExp: lse[j],
+                            cost: cost, weights: recordWeights ? weights(query: q + j * d, logSumExp: lse[j]) : nil)
         }
     }
-}
 
-/// Exact attention over a whole HeadCache; leaves the softmax probabilities in scratch[0..<n].
-enum DenseAttention {
-    static func attend(query: [Float], cache: HeadCache, scratch: inout [Float], output: inout [Float]) -> Float {
-        let n = cache.count, d = cache.headDim
-        guard n > 0 else {
-            output = [Float](repeating: 0, count: d)
-            return -.infinity
-        }
+    /// p_i = e^{q·k_i/√d − lse} for every key, from one more pass over K (only when recorded).
+    private func weights(query: UnsafePointer<Float>, logSumExp lse: Float) -> SparseAttentionWeights {
+        let n = keys.count, d = keys.dim
+        let s = scores.reserve(max(n, 1))
+        let q = UnsafeMutablePointer<Float>.allocate(capacity: d)
+        defer { q.deallocate() }
         let scale = 1 / Float(d).squareRoot()
-        return query.withUnsafeBufferPointer { q in
-            cache.keys.withUnsafeBufferPointer { k in
-                cache.values.withUnsafeBufferPointer { v in
-                    scratch.withUnsafeMutableBufferPointer { s in
-                        output.withUnsafeMutableBufferPointer { o in
-                            AttentionKernel.scores(query: q.baseAddress!, keys: k.baseAddress!, count: n, dim: d,
-                                                   scale: scale, into: s.baseAddress!)
-                            let lse = Softmax.inPlace(s.baseAddress!, count: n)
-                            AttentionKernel.weightedSum(weights: s.baseAddress!, count: n, values: v.baseAddress!,
-                                                        dim: d, into: o.baseAddress!)
-                            return lse
-                        }
-                    }
-                }
-            }
-        }
+        for i in 0..<d { q[i] = query[i] * scale }
+        TopKDecode.scores(head: head, queries: q, group: 1, rows: 0..<n, stride: n, into: s)
+        Softmax.subtract(lse, s, count: n)
+        _ = Exp.exp(s, into: s, count: n)
+        return SparseAttentionWeights(indices: (0..<Int32(n)).map { $0 }, weights: Array(UnsafeBufferPointer(start: s, count: n)))
     }
 }
 

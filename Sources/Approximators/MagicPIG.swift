@@ -89,100 +89,55 @@ public struct MagicPIG: AttentionApproximator {
     }
 }
 
+/// One KV head in replay or in a model's decode loop: `MagicPIGIndex`'s step (the one
+/// `MagicPIGDecode` runs) over the head's own rows, the group's queries hashed in one product.
 final class PreparedMagicPIG: RowBufferedHead {
     let keys: RowBuffer
     let values: RowBuffer
     let layout: CacheLayout
-    let tables: SimHashTables
-    let threshold: Int
-    /// k̄ (zeros when centring is off or the middle is empty).
-    let keyMean: [Float]
-    /// ‖k_i − k̄‖ per middle key, for θ_i.
-    let middleNorms: [Float]
-    private let counters: UnsafeMutablePointer<UInt8>
-    private let codes: UnsafeMutablePointer<UInt32>
-    private let sampled = Scratch<Int32>()
-    private let rows = Scratch<Int32>()
-    private let logits = Scratch<Float>()
+    let index: MagicPIGIndex
+    private let scratch = MagicPIGScratch()
+    private let codes = Scratch<UInt32>()
     private let projected = Scratch<Float>()
+    private let packedQueries = Scratch<Float>()
 
     init(cache: HeadCache, layout: CacheLayout, projection: SimHashProjection, threshold: Int, centering: Bool) {
         let d = cache.headDim, middle = layout.middle
         keys = RowBuffer(dim: d, rows: cache.keys)
         values = RowBuffer(dim: d, rows: cache.values)
         self.layout = layout
-        self.threshold = threshold
-        var mean = [Double](repeating: 0, count: d)
-        if centering && !middle.isEmpty {
-            for i in middle { for j in 0..<d { mean[j] += Double(cache.keys[i * d + j]) } }
-            for j in 0..<d { mean[j] /= Double(middle.count) }
-        }
-        keyMean = mean.map { Float($0) }
-        var centred = Array(cache.keys[(middle.lowerBound * d)..<(middle.upperBound * d)])
-        for i in 0..<middle.count { for j in 0..<d { centred[i * d + j] -= keyMean[j] } }
-        middleNorms = (0..<middle.count).map { i in
-            centred.withUnsafeBufferPointer { Vector.norm($0.baseAddress! + i * d, count: d) }
-        }
-        tables = SimHashTables(rows: centred, projection: projection)
-        counters = .allocate(capacity: max(middle.count, 1))
-        counters.initialize(repeating: 0, count: max(middle.count, 1))
-        codes = .allocate(capacity: projection.tables)
+        index = MagicPIGIndex(middleKeys: Array(cache.keys[(middle.lowerBound * d)..<(middle.upperBound * d)]),
+                              middle: middle, projection: projection, threshold: threshold, centering: centering)
     }
 
-    deinit {
-        counters.deallocate()
-        codes.deallocate()
-    }
-
-
-    /// Logits are formed with raw keys, q·k_i/√d, which differ from the specification's centred
-    /// q·k̃_i/√d by the per-query constant q·k̄/√d: the softmax is identical and the log-sum-exp
-    /// comes out directly in the raw-key space the merge needs.
     func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
-        let d = keys.dim, n = keys.count
-        precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
-        let K = tables.projection.bits, L = tables.projection.tables
-        let scale = 1 / Float(d).squareRoot()
-        let sink = layout.sink, localStart = layout.local.lowerBound, middleStart = layout.middle.lowerBound
-        let nMiddle = layout.middle.count
-        return query.withUnsafeBufferPointer { qb in
-            let q = qb.baseAddress!
-            var sCount = 0
-            let s = sampled.reserve(max(nMiddle, 1))
-            if nMiddle > 0 {
-                tables.projection.codes(q, projected: projected.reserve(tables.projection.columnCount), into: codes)
-                sCount = tables.retrieve(codes: codes, threshold: threshold, counters: counters, into: s)
+        attend(queries: [query], recordWeights: recordWeights)[0]
+    }
+
+    /// Codes do not depend on how many rows share the product (MatrixProduct sums each element in
+    /// the same order), so a group's attend equals its queries' single attends.
+    func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
+        let d = keys.dim, n = keys.count, g = queries.count
+        let w = index.projection, K = w.bits, L = w.tables, nMiddle = layout.middle.count
+        let q = packedQueries.reserve(max(g * d, 1)), c = codes.reserve(max(g * L, 1))
+        for (j, query) in queries.enumerated() {
+            precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
+            query.withUnsafeBufferPointer { (q + j * d).update(from: $0.baseAddress!, count: d) }
+        }
+        if nMiddle > 0 && g > 0 { w.codes(q, rows: g, projected: projected.reserve(g * w.columnCount), into: c) }
+        let staticRows = layout.staticRanges(count: n)
+        return (0..<g).map { j in
+            var output = [Float](repeating: 0, count: d)
+            let (lse, sCount, total) = output.withUnsafeMutableBufferPointer {
+                index.attend(query: q + j * d, codes: c + j * L, head: head, staticRows: staticRows, scratch: scratch,
+                             into: $0.baseAddress!)
             }
-            let staticCount = sink.count + (n - localStart)
-            let total = staticCount + sCount
-            let r = rows.reserve(max(total, 1)), z = logits.reserve(max(total, 1))
-            var t = 0
-            for i in sink { r[t] = Int32(i); t += 1 }
-            for i in localStart..<n { r[t] = Int32(i); t += 1 }
-            SubsetAttention.scores(query: q, keys: keys, rows: r, count: staticCount, scale: scale, into: z)
-            if sCount > 0 {
-                let qNorm = Vector.norm(q, count: d)
-                let qMean = keyMean.withUnsafeBufferPointer { Vector.dot(q, $0.baseAddress!, count: d) }
-                middleNorms.withUnsafeBufferPointer { norms in
-                    for e in 0..<sCount {
-                        let m = Int(s[e]), row = middleStart + m
-                        let dot = Vector.dot(q, keys.row(row), count: d)
-                        let denominator = Double(qNorm) * Double(norms[m])
-                        // A zero query or a key equal to k̄ has no angle; treat it as orthogonal.
-                        let cosine = denominator > 0 ? Double(dot - qMean) / denominator : 0
-                        let u = probabilityOfAtLeast(threshold, collisions: collisionProbability(cosine: cosine, K: K),
-                                                     tables: L)
-                        r[staticCount + e] = Int32(row)
-                        z[staticCount + e] = dot * scale - Float(log(u + 1e-4))
-                    }
-                }
-            }
-            let (output, lse) = SubsetAttention.finish(logits: z, rows: r, count: total, values: values)
             let cost = AttentionCost(
                 keysTotal: n, keysAttended: total, keysScored: total,
                 flops: 2 * Double(d * K * L) + 4 * Double(d * total),
                 costFraction: nMiddle > 0 ? Double(sCount) / Double(nMiddle) : 0, sampled: sCount)
-            let weights = recordWeights ? SubsetAttention.weights(rows: r, probabilities: z, count: total) : nil
+            let weights = recordWeights
+                ? SubsetAttention.weights(rows: scratch.rows.pointer, probabilities: scratch.logits.pointer, count: total) : nil
             return AttentionResult(output: output, logSumExp: lse, cost: cost, weights: weights)
         }
     }

@@ -37,10 +37,9 @@ final class PreparedOracleSampling: RowBufferedHead {
     let staticSet: Bool
     /// Owned by the head, so a sequence of attends is reproducible from the seed.
     private var generator: SeededGenerator
-    private let scores = Scratch<Float>()
     private let cdf = Scratch<Double>()
     /// Draws per key; all zero between attends (each attend resets the keys it drew).
-    private let counts = ZeroedCounters()
+    private let counts = ZeroedCounters<Int32>()
     private let uniqueRows = Scratch<Int32>()
     private let groupScratch = Scratch<Float>()
     private let packedQueries = Scratch<Float>()
@@ -64,21 +63,16 @@ final class PreparedOracleSampling: RowBufferedHead {
     func attend(query: [Float], recordWeights: Bool, draws givenDraws: [Int]?) -> AttentionResult {
         let d = keys.dim, n = keys.count
         precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
-        let scale = 1 / Float(d).squareRoot()
-        let sc = scores.reserve(max(n, 1))
-        query.withUnsafeBufferPointer {
-            AttentionKernel.scores(query: $0.baseAddress!, keys: keys.base, count: n, dim: d, scale: scale, into: sc)
-        }
-        return attend(scores: sc, recordWeights: recordWeights, draws: givenDraws)
+        return attend(scores: groupScores([query], packed: packedQueries, into: groupScratch), recordWeights: recordWeights, draws: givenDraws)
     }
 
     /// One score pass over K for the whole group, then each query's softmax and draws in turn
     /// (the generator is consumed in the same order as by single attends).
     func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
-        let n = keys.count
-        let sc = groupScores(queries, keys: keys.base, count: n, dim: keys.dim, into: groupScratch, packed: packedQueries)
+        let n = keys.count, sc = groupScores(queries, packed: packedQueries, into: groupScratch)
         return queries.indices.map { attend(scores: sc + $0 * n, recordWeights: recordWeights, draws: nil) }
     }
+
 
     /// The rest of an attend once the query's scores over every key are in `sc` (overwritten).
     private func attend(scores sc: UnsafeMutablePointer<Float>, recordWeights: Bool, draws givenDraws: [Int]?) -> AttentionResult {
@@ -126,7 +120,7 @@ final class PreparedOracleSampling: RowBufferedHead {
             staticProbabilities = staticRows.map { sc[Int($0)] }  // region softmax left these untouched
             let staticPart = staticProbabilities.withUnsafeMutableBufferPointer { z in
                 staticRows.withUnsafeBufferPointer { r in
-                    SubsetAttention.finish(logits: z.baseAddress!, rows: r.baseAddress!, count: r.count, values: values)
+                    SubsetAttention.finish(logits: z.baseAddress!, rows: r.baseAddress!, count: r.count, head: head)
                 }
             }
             (output, lse) = Softmax.merge(staticPart.output, logSumExp: staticPart.logSumExp, output, logSumExp: lse)

@@ -47,6 +47,23 @@ protocol RowBufferedHead: PreparedAttentionHead {
 extension RowBufferedHead {
     var tokenCount: Int { keys.count }
 
+    /// The rows as the decode kernels read them; valid until the next `append`.
+    var head: KVHead { KVHead(keys: keys.base, values: values.base, dim: keys.dim) }
+
+    /// Scores [G, n] of a group's queries over every row, q·k/√d (queries pre-scaled), in one pass
+    /// over K (`TopKDecode`'s kernel); query j's row does not depend on G.
+    func groupScores(_ queries: [[Float]], packed: Scratch<Float>, into scores: Scratch<Float>) -> UnsafeMutablePointer<Float> {
+        let n = keys.count, d = keys.dim, g = queries.count
+        let q = packed.reserve(max(g * d, 1)), sc = scores.reserve(max(g * n, 1))
+        let scale = 1 / Float(d).squareRoot()
+        for (j, query) in queries.enumerated() {
+            precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
+            for i in 0..<d { q[j * d + i] = query[i] * scale }
+        }
+        TopKDecode.scores(head: head, queries: q, group: g, rows: 0..<n, stride: n, into: sc)
+        return sc
+    }
+
     func append(key: [Float], value: [Float]) {
         keys.append(key)
         values.append(value)
@@ -77,10 +94,11 @@ final class Scratch<T> {
     }
 }
 
-/// Per-key Int32 counters that are all zero between uses: the user resets the entries it
-/// touched, so a query pays for its draws, not for clearing n counters. Grows with the cache.
-final class ZeroedCounters {
-    private var pointer: UnsafeMutablePointer<Int32>
+/// Per-key counters that are all zero between uses: the user resets the entries it touched, so a
+/// query pays for its draws (oracle sampling) or its buckets (MagicPIG), not for allocating and
+/// clearing n counters. Grows with the cache.
+final class ZeroedCounters<T: FixedWidthInteger> {
+    private var pointer: UnsafeMutablePointer<T>
     private var capacity: Int
 
     init() {
@@ -92,10 +110,10 @@ final class ZeroedCounters {
     deinit { pointer.deallocate() }
 
     /// At least `n` counters, all zero unless the caller left some set.
-    @inline(__always) func reserve(_ n: Int) -> UnsafeMutablePointer<Int32> {
+    @inline(__always) func reserve(_ n: Int) -> UnsafeMutablePointer<T> {
         if n > capacity {
             let newCapacity = max(n, 2 * capacity)
-            let grown = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
+            let grown = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)
             grown.initialize(from: pointer, count: capacity)
             (grown + capacity).initialize(repeating: 0, count: newCapacity - capacity)
             pointer.deallocate()
@@ -107,28 +125,23 @@ final class ZeroedCounters {
 }
 
 /// Attention over an explicit list of rows: logits are written by the caller, then softmax,
-/// log-sum-exp and the value gather happen here, shared by every sparse method.
+/// log-sum-exp and the value gather happen in `GatherAttention`, shared by every sparse method
+/// and by the decode kernels.
 enum SubsetAttention {
     /// logits[i] = q·k_{rows[i]}·scale.
-    @inline(__always)
-    static func scores(query: UnsafePointer<Float>, keys: RowBuffer, rows: UnsafePointer<Int32>, count: Int,
+    static func scores(query: UnsafePointer<Float>, head: KVHead, rows: UnsafePointer<Int32>, count: Int,
                        scale: Float, into logits: UnsafeMutablePointer<Float>) {
-        let d = keys.dim
-        for i in 0..<count {
-            logits[i] = Vector.dot(query, keys.row(Int(rows[i])), count: d) * scale
-        }
+        GatherAttention.dots(head: head, query: query, rows: rows, count: count, into: logits)
+        for i in 0..<count { logits[i] *= scale }
     }
 
     /// Softmax of logits[0..<count] in place, output = Σ softmax_i · v_{rows[i]}; returns the
     /// log-sum-exp (−∞ and a zero output for an empty set).
     static func finish(logits: UnsafeMutablePointer<Float>, rows: UnsafePointer<Int32>, count: Int,
-                       values: RowBuffer) -> (output: [Float], logSumExp: Float) {
-        var output = [Float](repeating: 0, count: values.dim)
-        guard count > 0 else { return (output, -.infinity) }
-        let lse = Softmax.inPlace(logits, count: count)
-        output.withUnsafeMutableBufferPointer { o in
-            AttentionKernel.gatherWeightedSum(weights: logits, rows: rows, count: count, values: values.base,
-                                              dim: values.dim, into: o.baseAddress!)
+                       head: KVHead) -> (output: [Float], logSumExp: Float) {
+        var output = [Float](repeating: 0, count: head.dim)
+        let lse = output.withUnsafeMutableBufferPointer {
+            GatherAttention.finish(head: head, logits: logits, rows: rows, count: count, into: $0.baseAddress!)
         }
         return (output, lse)
     }

@@ -1,13 +1,14 @@
 import Kernels
 
-/// MagicPIG's L SimHash tables in CSR form with 16-bit row indices: the rows are cut into segments
-/// of at most 65 536, and each (segment, table) holds its rows' local indices sorted by code plus
-/// 2^K + 1 bucket offsets.
+/// MagicPIG's L SimHash tables in the CSR layout of the authors' CPU kernel — per table the row
+/// indices sorted by code (counting sort) and 2^K + 1 bucket offsets, so a query walks only its own
+/// L buckets — with 16-bit row indices: the rows are cut into segments of at most 65 536, and each
+/// (segment, table) holds its rows' local indices sorted by code plus its bucket offsets.
 ///
 /// Why: the authors' tables cost L × n × 4 bytes per KV head (14 GB for L = 150 at 96K tokens on
 /// Llama-3.1-8B). Local UInt16 indices halve that: L × n × 2 bytes plus L × (2^K + 1) × 4 bytes of
 /// offsets per segment (0.6 MB at K10 L150), 40 MB instead of 79 MB per KV head at 128K tokens.
-/// The codes and the sampled sets are exactly those of `SimHashTables` over the same rows.
+/// The sampled set does not depend on the segment size (tests check it against brute force).
 public struct SegmentedSimHashTables: Sendable {
     public let projection: SimHashProjection
     /// Rows hashed.
@@ -74,6 +75,19 @@ public struct SegmentedSimHashTables: Sendable {
             SegmentedSimHashTables(rows: $0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: rows.count / projection.dim,
                                    projection: projection, segmentRows: segmentRows)
         }
+    }
+
+    /// The query's code in every table (length L).
+    public func codes(for query: [Float]) -> [UInt32] {
+        precondition(query.count == projection.dim, "codes: query length must be \(projection.dim)")
+        var out = [UInt32](repeating: 0, count: projection.tables)
+        var projected = [Float](repeating: 0, count: projection.columnCount)
+        query.withUnsafeBufferPointer { q in
+            projected.withUnsafeMutableBufferPointer { p in
+                out.withUnsafeMutableBufferPointer { projection.codes(q.baseAddress!, rows: 1, projected: p.baseAddress!, into: $0.baseAddress!) }
+            }
+        }
+        return out
     }
 
     /// Rows whose code equals the query's in at least `threshold` tables, ascending.

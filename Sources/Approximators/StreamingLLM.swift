@@ -39,10 +39,10 @@ final class PreparedStreamingLLM: RowBufferedHead {
         for i in sink { r[t] = Int32(i); t += 1 }
         for i in rest { r[t] = Int32(i); t += 1 }
         query.withUnsafeBufferPointer {
-            SubsetAttention.scores(query: $0.baseAddress!, keys: keys, rows: r, count: total,
+            SubsetAttention.scores(query: $0.baseAddress!, head: head, rows: r, count: total,
                                    scale: 1 / Float(d).squareRoot(), into: z)
         }
-        let (output, lse) = SubsetAttention.finish(logits: z, rows: r, count: total, values: values)
+        let (output, lse) = SubsetAttention.finish(logits: z, rows: r, count: total, head: head)
         let cost = AttentionCost(keysTotal: n, keysAttended: total, keysScored: total, flops: 4 * Double(d * total),
                                  costFraction: n > 0 ? Double(total) / Double(n) : 0)
         let weights = recordWeights ? SubsetAttention.weights(rows: r, probabilities: z, count: total) : nil

@@ -33,6 +33,9 @@ public struct TopK: AttentionApproximator {
     }
 }
 
+/// Runs the kernels of `TopKDecode` on the head's rows: the group's scores in one pass over K,
+/// radix selection of the top keys (of the middle, after the static rows, with `static`), and the
+/// gathered softmax · V of `GatherAttention` — the code the bench and the model's decode loop run.
 final class PreparedTopK: RowBufferedHead {
     let keys: RowBuffer
     let values: RowBuffer
@@ -42,7 +45,6 @@ final class PreparedTopK: RowBufferedHead {
     private let scores = Scratch<Float>()
     private let rows = Scratch<Int32>()
     private let logits = Scratch<Float>()
-    private let groupScratch = Scratch<Float>()
     private let packedQueries = Scratch<Float>()
 
     init(cache: HeadCache, layout: CacheLayout, budget: KeyBudget, staticSet: Bool) {
@@ -53,42 +55,32 @@ final class PreparedTopK: RowBufferedHead {
         self.staticSet = staticSet
     }
 
-
     func attend(query: [Float], recordWeights: Bool) -> AttentionResult {
-        let d = keys.dim, n = keys.count
-        precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
-        let scale = 1 / Float(d).squareRoot()
-        let sc = scores.reserve(max(n, 1))
-        query.withUnsafeBufferPointer {
-            AttentionKernel.scores(query: $0.baseAddress!, keys: keys.base, count: n, dim: d, scale: scale, into: sc)
-        }
-        return attend(scores: sc, recordWeights: recordWeights)
+        attend(queries: [query], recordWeights: recordWeights)[0]
     }
 
-    /// One score pass over K for the whole group, then each query's selection in turn.
+    /// One score pass over K for the whole group (queries pre-scaled by 1/√d), then each query's
+    /// selection in turn; query j's scores do not depend on the group size.
     func attend(queries: [[Float]], recordWeights: Bool) -> [AttentionResult] {
-        let n = keys.count
-        let sc = groupScores(queries, keys: keys.base, count: n, dim: keys.dim, into: groupScratch, packed: packedQueries)
+        let n = keys.count, sc = groupScores(queries, packed: packedQueries, into: scores)
         return queries.indices.map { attend(scores: sc + $0 * n, recordWeights: recordWeights) }
     }
 
     /// The rest of an attend once the query's scores over every key are in `sc`.
     private func attend(scores sc: UnsafeMutablePointer<Float>, recordWeights: Bool) -> AttentionResult {
         let d = keys.dim, n = keys.count
-        // Candidate range and the rows always kept.
         let candidates: Range<Int> = staticSet ? layout.middle : 0..<n
-        var kept: [Int32] = []
-        if staticSet {
-            let (sink, rest) = layout.staticRanges(count: n)
-            kept = sink.map { Int32($0) } + rest.map { Int32($0) }
-        }
+        let (sink, rest) = staticSet ? layout.staticRanges(count: n) : (0..<0, 0..<0)
         let k = budget.keys(total: n, available: candidates.count, atLeastOne: !staticSet)
-        let top = Selection.topK(UnsafeBufferPointer(start: sc + candidates.lowerBound, count: candidates.count), k: k)
-        kept += top.map { $0 + Int32(candidates.lowerBound) }
-        let total = kept.count
+        let total = sink.count + rest.count + k
         let r = rows.reserve(max(total, 1)), z = logits.reserve(max(total, 1))
-        for i in 0..<total { r[i] = kept[i]; z[i] = sc[Int(kept[i])] }
-        let (output, lse) = SubsetAttention.finish(logits: z, rows: r, count: total, values: values)
+        var t = 0
+        for i in sink { r[t] = Int32(i); t += 1 }
+        for i in rest { r[t] = Int32(i); t += 1 }
+        TopKDecode.largest(sc + candidates.lowerBound, count: candidates.count, k: k, into: r + t)
+        for i in t..<total { r[i] += Int32(candidates.lowerBound) }
+        for i in 0..<total { z[i] = sc[Int(r[i])] }
+        let (output, lse) = SubsetAttention.finish(logits: z, rows: r, count: total, head: head)
         let cost = AttentionCost(keysTotal: n, keysAttended: total, keysScored: n,
                                  flops: 2 * Double(d * n) + 2 * Double(d * total),
                                  costFraction: n > 0 ? Double(total) / Double(n) : 0)

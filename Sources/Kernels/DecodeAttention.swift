@@ -40,10 +40,7 @@ public enum DecodeAttention {
             let h = item / chunks, c = item % chunks
             let lo = range.lowerBound + n * c / chunks, hi = range.lowerBound + n * (c + 1) / chunks
             let qp = UnsafePointer(q.pointer) + h * g * d
-            switch cache.dtype {
-            case .float32: partial(Float.self, cache: cache, kvHead: h, queries: qp, group: g, rows: lo..<hi, state: state, item: item)
-            case .float16: partial(Float16.self, cache: cache, kvHead: h, queries: qp, group: g, rows: lo..<hi, state: state, item: item)
-            }
+            partial(head: cache.head(h), queries: qp, group: g, rows: lo..<hi, state: state, item: item)
         }
         for h in 0..<hkv {
             for j in 0..<g {
@@ -71,14 +68,34 @@ public enum DecodeAttention {
         return (out, lse)
     }
 
+    /// One KV head, its G queries [G·dim], rows `rows`, on the calling thread: outputs [G·dim] and
+    /// lse [G]. The approximators' exact attention (replay and decode loop) runs here. Query j's
+    /// result does not depend on G (each query has its own accumulators, summed in the same order),
+    /// so a group's attend equals its queries' single attends bit for bit.
+    public static func attend(queries: UnsafePointer<Float>, group g: Int, head: KVHead, rows: Range<Int>,
+                              outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>) {
+        let state = PartialState(items: 1, group: g, dim: head.dim)
+        defer { state.deallocate() }
+        partial(head: head, queries: queries, group: g, rows: rows, state: state, item: 0)
+        for j in 0..<g { state.merge(items: 0..<1, query: j, into: outputs + j * head.dim, logSumExp: lse + j) }
+    }
+
+    static func partial(head: KVHead, queries: UnsafePointer<Float>, group g: Int, rows: Range<Int>,
+                        state: PartialState, item: Int) {
+        switch head.dtype {
+        case .float32: partial(Float.self, head: head, queries: queries, group: g, rows: rows, state: state, item: item)
+        case .float16: partial(Float16.self, head: head, queries: queries, group: g, rows: rows, state: state, item: item)
+        }
+    }
+
     /// Online softmax over rows of one KV head for its G queries; leaves (max, sum, unnormalised
     /// accumulator) per query in `state` at `item`.
     static func partial<E: KVElement>(
-        _: E.Type, cache: LayerKV, kvHead: Int, queries: UnsafePointer<Float>, group g: Int, rows: Range<Int>,
+        _: E.Type, head: KVHead, queries: UnsafePointer<Float>, group g: Int, rows: Range<Int>,
         state: PartialState, item: Int
     ) {
-        let d = cache.dim, B = blockRows
-        let kb = cache.keyBase(kvHead), vb = cache.valueBase(kvHead)
+        let d = head.dim, B = blockRows
+        let kb = head.keys, vb = head.values
         let scale = 1 / Float(d).squareRoot()
         // Queries pre-scaled by 1/√d: one multiply per query instead of one per score.
         let qs = UnsafeMutablePointer<Float>.allocate(capacity: g * d)
@@ -177,8 +194,12 @@ enum GroupScores {
                     a2 += q * E.load16(keys, e2 + c * 16)
                     a3 += q * E.load16(keys, e3 + c * 16)
                 }
-                UnsafeMutableRawPointer(scores + j * stride + i)
-                    .storeBytes(of: AttentionKernel.reduce4(a0, a1, a2, a3), as: SIMD4<Float>.self)
+                var s = AttentionKernel.reduce4(a0, a1, a2, a3)
+                for e in (chunks * 16)..<d {
+                    s += queries[j * d + e] * SIMD4(E.load1(keys, e0 + e), E.load1(keys, e1 + e),
+                                                    E.load1(keys, e2 + e), E.load1(keys, e3 + e))
+                }
+                UnsafeMutableRawPointer(scores + j * stride + i).storeBytes(of: s, as: SIMD4<Float>.self)
             }
             i += 4
         }
@@ -190,7 +211,9 @@ enum GroupScores {
                     a0 += rq.loadUnaligned(fromByteOffset: (j * d + c * 16) * 4, as: SIMD16<Float>.self)
                         * E.load16(keys, e0 + c * 16)
                 }
-                scores[j * stride + i] = a0.sum()
+                var s = a0.sum()
+                for e in (chunks * 16)..<d { s += queries[j * d + e] * E.load1(keys, e0 + e) }
+                scores[j * stride + i] = s
             }
             i += 1
         }
@@ -219,6 +242,10 @@ enum GroupScores {
                                   toByteOffset: o, as: SIMD16<Float>.self)
                 }
             }
+            for e in (chunks * 16)..<d {
+                let v0 = E.load1(values, e0 + e), v1 = E.load1(values, e1 + e)
+                for j in 0..<g { acc[j * d + e] += v0 * weights[j * stride + i] + v1 * weights[j * stride + i + 1] }
+            }
             i += 2
         }
         if i < count {
@@ -230,6 +257,10 @@ enum GroupScores {
                     let a = ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
                     ra.storeBytes(of: a + v0 * weights[j * stride + i], toByteOffset: o, as: SIMD16<Float>.self)
                 }
+            }
+            for e in (chunks * 16)..<d {
+                let v0 = E.load1(values, e0 + e)
+                for j in 0..<g { acc[j * d + e] += v0 * weights[j * stride + i] }
             }
         }
     }

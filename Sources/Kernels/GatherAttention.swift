@@ -9,32 +9,32 @@ import Foundation
 /// prefetchers follow far better than random order.
 public enum GatherAttention {
     /// out[i] = q·k_{rows[i]} (no scale) for i < count.
-    public static func dots(cache: LayerKV, kvHead: Int, query: UnsafePointer<Float>, rows: UnsafePointer<Int32>,
+    public static func dots(head: KVHead, query: UnsafePointer<Float>, rows: UnsafePointer<Int32>,
                             count: Int, into out: UnsafeMutablePointer<Float>) {
-        switch cache.dtype {
-        case .float32: dots(Float.self, cache, kvHead, query, rows, count, out)
-        case .float16: dots(Float16.self, cache, kvHead, query, rows, count, out)
+        switch head.dtype {
+        case .float32: dots(Float.self, head, query, rows, count, out)
+        case .float16: dots(Float16.self, head, query, rows, count, out)
         }
     }
 
     /// Softmax of logits[0..<count] (in place), output = Σ p_i·v_{rows[i]}; returns the
     /// log-sum-exp, −∞ with a zero output for an empty set (a part with no keys weighs nothing).
     @discardableResult
-    public static func finish(cache: LayerKV, kvHead: Int, logits: UnsafeMutablePointer<Float>, rows: UnsafePointer<Int32>,
+    public static func finish(head: KVHead, logits: UnsafeMutablePointer<Float>, rows: UnsafePointer<Int32>,
                               count: Int, into output: UnsafeMutablePointer<Float>) -> Float {
-        output.update(repeating: 0, count: cache.dim)
+        output.update(repeating: 0, count: head.dim)
         guard count > 0 else { return -.infinity }
         let lse = Softmax.inPlace(logits, count: count)
-        switch cache.dtype {
-        case .float32: weightedGather(Float.self, cache, kvHead, logits, rows, count, output)
-        case .float16: weightedGather(Float16.self, cache, kvHead, logits, rows, count, output)
+        switch head.dtype {
+        case .float32: weightedGather(Float.self, head, logits, rows, count, output)
+        case .float16: weightedGather(Float16.self, head, logits, rows, count, output)
         }
         return lse
     }
 
-    static func dots<E: KVElement>(_: E.Type, _ cache: LayerKV, _ h: Int, _ query: UnsafePointer<Float>,
+    static func dots<E: KVElement>(_: E.Type, _ head: KVHead, _ query: UnsafePointer<Float>,
                                    _ rows: UnsafePointer<Int32>, _ count: Int, _ out: UnsafeMutablePointer<Float>) {
-        let d = cache.dim, chunks = d / 16, kb = cache.keyBase(h), rq = UnsafeRawPointer(query)
+        let d = head.dim, chunks = d / 16, kb = head.keys, rq = UnsafeRawPointer(query)
         var i = 0
         while i + 4 <= count {
             let e0 = Int(rows[i]) * d, e1 = Int(rows[i + 1]) * d, e2 = Int(rows[i + 2]) * d, e3 = Int(rows[i + 3]) * d
@@ -46,21 +46,27 @@ public enum GatherAttention {
                 a2 += q * E.load16(kb, e2 + c * 16)
                 a3 += q * E.load16(kb, e3 + c * 16)
             }
-            UnsafeMutableRawPointer(out + i).storeBytes(of: AttentionKernel.reduce4(a0, a1, a2, a3), as: SIMD4<Float>.self)
+            var s = AttentionKernel.reduce4(a0, a1, a2, a3)
+            for e in (chunks * 16)..<d {
+                s += query[e] * SIMD4(E.load1(kb, e0 + e), E.load1(kb, e1 + e), E.load1(kb, e2 + e), E.load1(kb, e3 + e))
+            }
+            UnsafeMutableRawPointer(out + i).storeBytes(of: s, as: SIMD4<Float>.self)
             i += 4
         }
         while i < count {
             let e0 = Int(rows[i]) * d
             var a0 = SIMD16<Float>()
             for c in 0..<chunks { a0 += rq.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self) * E.load16(kb, e0 + c * 16) }
-            out[i] = a0.sum()
+            var s = a0.sum()
+            for e in (chunks * 16)..<d { s += query[e] * E.load1(kb, e0 + e) }
+            out[i] = s
             i += 1
         }
     }
 
-    static func weightedGather<E: KVElement>(_: E.Type, _ cache: LayerKV, _ h: Int, _ weights: UnsafePointer<Float>,
+    static func weightedGather<E: KVElement>(_: E.Type, _ head: KVHead, _ weights: UnsafePointer<Float>,
                                              _ rows: UnsafePointer<Int32>, _ count: Int, _ output: UnsafeMutablePointer<Float>) {
-        let d = cache.dim, vb = cache.valueBase(h), ro = UnsafeMutableRawPointer(output)
+        let d = head.dim, vb = head.values, ro = UnsafeMutableRawPointer(output)
         // 128 dims (8 slices) at a time in registers across all rows.
         var c0 = 0
         while c0 < d / 16 {
@@ -92,6 +98,11 @@ public enum GatherAttention {
                 }
             }
             c0 += n
+        }
+        for e in ((d / 16) * 16)..<d {
+            var a: Float = 0
+            for i in 0..<count { a += E.load1(vb, Int(rows[i]) * d + e) * weights[i] }
+            output[e] = a
         }
     }
 }

@@ -42,7 +42,7 @@ public enum Softmax {
     }
 
     @inlinable
-    static func subtract(_ c: Float, _ x: UnsafeMutablePointer<Float>, count: Int) {
+    public static func subtract(_ c: Float, _ x: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         let r = UnsafeMutableRawPointer(x), v = SIMD16<Float>(repeating: c)
         while i + 16 <= count {

@@ -26,15 +26,8 @@ public enum TopKDecode {
             Parallel.forEach(hkv * chunks, threads: threads) { item in
                 let h = item / chunks, c = item % chunks
                 let lo = n * c / chunks, hi = n * (c + 1) / chunks
-                let qp = UnsafePointer(q.pointer) + h * g * d, out = sp.pointer + h * g * n + lo
-                switch cache.dtype {
-                case .float32:
-                    GroupScores.compute(Float.self, keys: cache.keyBase(h), firstRow: lo, count: hi - lo, dim: d,
-                                        queries: qp, queryCount: g, stride: n, into: out)
-                case .float16:
-                    GroupScores.compute(Float16.self, keys: cache.keyBase(h), firstRow: lo, count: hi - lo, dim: d,
-                                        queries: qp, queryCount: g, stride: n, into: out)
-                }
+                TopKDecode.scores(head: cache.head(h), queries: UnsafePointer(q.pointer) + h * g * d, group: g, rows: lo..<hi,
+                       stride: n, into: sp.pointer + h * g * n + lo)
             }
         }
         let op = SendablePointer(UnsafeMutablePointer<Float>.allocate(capacity: heads * d))
@@ -47,7 +40,7 @@ public enum TopKDecode {
             defer { rows.deallocate(); logits.deallocate() }
             largest(s, count: n, k: k, into: rows)
             for i in 0..<k { logits[i] = s[Int(rows[i])] }
-            lp.pointer[head] = GatherAttention.finish(cache: cache, kvHead: head / g, logits: logits, rows: rows, count: k,
+            lp.pointer[head] = GatherAttention.finish(head: cache.head(head / g), logits: logits, rows: rows, count: k,
                                                       into: op.pointer + head * d)
         }
         outputs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: op.pointer, count: heads * d) }
@@ -55,14 +48,29 @@ public enum TopKDecode {
         return (outputs, lse)
     }
 
+    /// scores[j·stride + i − rows.lowerBound] = q_j·k_i for the G queries [G·dim] of one KV head and
+    /// i in `rows` (K streamed once for the group; scale the queries beforehand for q·k/√d).
+    public static func scores(head: KVHead, queries: UnsafePointer<Float>, group g: Int, rows: Range<Int>,
+                              stride: Int, into out: UnsafeMutablePointer<Float>) {
+        switch head.dtype {
+        case .float32:
+            GroupScores.compute(Float.self, keys: head.keys, firstRow: rows.lowerBound, count: rows.count, dim: head.dim,
+                                queries: queries, queryCount: g, stride: stride, into: out)
+        case .float16:
+            GroupScores.compute(Float16.self, keys: head.keys, firstRow: rows.lowerBound, count: rows.count, dim: head.dim,
+                                queries: queries, queryCount: g, stride: stride, into: out)
+        }
+    }
+
     /// The indices of the k largest of x[0..<count], ascending, by radix selection on the
     /// order-preserving bit pattern (11 + 11 + 10 bits): three passes over x instead of a heap's
-    /// n·log k comparisons. Ties at the threshold take the lowest indices.
-    static func largest(_ x: UnsafePointer<Float>, count n: Int, k: Int, into out: UnsafeMutablePointer<Int32>) {
+    /// n·log k comparisons. Ties at the threshold take the lowest indices. k in 0...count.
+    public static func largest(_ x: UnsafePointer<Float>, count n: Int, k: Int, into out: UnsafeMutablePointer<Int32>) {
         @inline(__always) func key(_ i: Int) -> UInt32 {
             let b = x[i].bitPattern
             return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
         }
+        guard k > 0 else { return }
         var hist = [Int](repeating: 0, count: 2048)
         var prefix: UInt32 = 0, prefixMask: UInt32 = 0, need = k
         var candidates: [Int32] = []

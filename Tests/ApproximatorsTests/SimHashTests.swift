@@ -25,7 +25,7 @@ import Kernels
         let w = g.gaussians(d * K * L)
         let projection = SimHashProjection(dim: d, bits: K, tables: L, matrix: w)
         #expect(projection.matrix == w)
-        let tables = SimHashTables(rows: rows, projection: projection)
+        let tables = SegmentedSimHashTables(rows: rows, projection: projection)
         let keyCodes = (0..<n).map { Self.bruteCodes(rows[(($0) * d)..<(($0 + 1) * d)], w, dim: d, K: K, L: L) }
         for trial in 0..<5 {
             // Queries near a key, so high collision counts occur as well as low ones.
@@ -48,11 +48,11 @@ import Kernels
         let rows = randomRows(n, d, seed: 5)
         var g = SeededGenerator(seed: 6)
         let projection = SimHashProjection(dim: d, bits: K, tables: L, generator: &g)
-        let tables = SimHashTables(rows: rows, projection: projection)
+        let tables = SegmentedSimHashTables(rows: rows, projection: projection)
         let b = 1 << K
         #expect(tables.offsets.count == L * (b + 1))
         for l in 0..<L {
-            #expect(tables.offsets[l * (b + 1)] == 0 && tables.offsets[l * (b + 1) + b] == Int32(n))
+            #expect(tables.offsets[l * (b + 1)] == 0 && tables.offsets[l * (b + 1) + b] == UInt32(n))
             let table = Array(tables.indices[(l * n)..<((l + 1) * n)])
             #expect(Set(table).count == n)
             for bucket in 0..<b {
@@ -71,7 +71,7 @@ import Kernels
         // Column j is +e_0 for j odd and −e_0 otherwise: x = e_0 has code 0b1010…10.
         var w = [Float](repeating: 0, count: d * K)
         for j in 0..<K { w[j] = j % 2 == 1 ? 1 : -1 }
-        let tables = SimHashTables(rows: [1, 0, 0, 0], projection: SimHashProjection(dim: d, bits: K, tables: 1, matrix: w))
+        let tables = SegmentedSimHashTables(rows: [1, 0, 0, 0], projection: SimHashProjection(dim: d, bits: K, tables: 1, matrix: w))
         #expect(tables.codes(for: [1, 0, 0, 0]) == [0xAAAA])
         #expect(tables.codes(for: [-1, 0, 0, 0]) == [0x5555])
         #expect(tables.retrieve(codes: [0xAAAA], threshold: 1) == [0])
