@@ -59,6 +59,9 @@ TEXTS = [
     ("controls", "\x00null\x07bell\x1b[0mreset\x7f", True),
     ("invisible", "zero\u200bwidth nbsp\u00a0here ideographic\u3000space soft\u00adhyphen", True),
     ("combining", "e\u0301 n\u0303 a\u0308\u0304 ﬁ ligature", True),
+    # Scalars assigned after Unicode 15.1 (llama.cpp's tables) are not letters there: U+13460 and U+1387F are
+    # Unicode 16, U+18DE4 Unicode 17; U+2EBF0 (15.1) is a letter.
+    ("newer-unicode", "\U00013460.Y \U0001387F(Z \U00018DE4x \U0002EBF0.Q", True),
     ("special-chatml", "<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n", True),
     ("special-inline", "text<|endoftext|>more<|im_end|>", True),
     ("special-adjacent", "<|im_start|><|im_end|><|im_start|>", True),

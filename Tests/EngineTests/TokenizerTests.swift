@@ -186,6 +186,15 @@ import Testing
         #expect(p.words("hi 😀😀.") == ["hi", " 😀😀."])
         #expect(p.words("(a)") == ["(a", ")"])
     }
+
+    /// llama.cpp's character tables are Unicode 15.1: a letter assigned later (Egyptian hieroglyph U+13460,
+    /// Unicode 16) is unassigned there, so "other", while CJK extension I (U+2EBF0, 15.1) is a letter.
+    @Test func scalarsNewerThanUnicode15Point1AreOther() {
+        #expect(ScalarClass("\u{13460}").isOther && !ScalarClass("\u{13460}").isLetter)
+        #expect(ScalarClass("\u{2EBF0}").isLetter)
+        #expect(PreTokenizer.qwen2.words("\u{13460}.Y") == ["\u{13460}.", "Y"])
+        #expect(PreTokenizer.qwen2.words("\u{2EBF0}.Y") == ["\u{2EBF0}", ".Y"])
+    }
 }
 
 /// ChatML with the models' default system prompts.

@@ -9,7 +9,8 @@
 ///   (every digit alone, no number runs).
 ///
 /// No regex engine: each rule is a hand-written scan over Unicode scalars with llama.cpp's character classes
-/// (`\p{L}` letters, `\p{N}` numbers, `\s` the Unicode White_Space property), taken from Swift's Unicode data.
+/// (`\p{L}` letters, `\p{N}` numbers, `\s` the Unicode White_Space property), taken from Swift's Unicode data
+/// restricted to the scalars of Unicode 15.1, the version of llama.cpp's tables.
 public enum PreTokenizer: String, Sendable, CaseIterable {
     case gpt2
     case smollm
@@ -198,8 +199,16 @@ struct ScalarClass: Sendable, Equatable {
         }
     }
 
+    /// The Unicode version of llama.cpp's character tables (src/unicode-data.cpp). Swift's data is newer
+    /// (Unicode 17 in Swift 6.3); scalars assigned later are unassigned there, so they are "other" here too.
+    static let referenceUnicodeVersion = (major: 15, minor: 1)
+
     private static func classify(_ scalar: Unicode.Scalar) -> UInt8 {
         var bits = inside
+        if let age = scalar.properties.age,
+           (age.major, age.minor) > (referenceUnicodeVersion.major, referenceUnicodeVersion.minor) {
+            return bits
+        }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
             bits |= letter
