@@ -12,6 +12,6 @@ struct MagicPig: ParsableCommand {
             method and writes summary.csv, metrics.csv, the resolved config and a manifest.
             """,
         version: Manifest.harnessVersion,
-        subcommands: [Run.self, Synth.self, Methods.self, Inspect.self, Bench.self, Models.self]
+        subcommands: [Run.self, Synth.self, Methods.self, Inspect.self, Bench.self, Models.self, Tokenize.self]
     )
 }
