@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Harness", targets: ["Harness"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "CPUBackend", targets: ["CPUBackend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +46,8 @@ let package = Package(
         // The real model: GGUF reader, dequantisers, tokenizer, transformer forward, decode loop with an
         // attention seam. Pure Swift (no HDF5, no OpenBLAS) so it builds for the GPU machine.
         .target(name: "Engine", dependencies: ["Kernels", "Approximators"], swiftSettings: optimised),
+        // The compute backend that runs the engine's dense products through OpenBLAS (cblas_sgemm).
+        .target(name: "CPUBackend", dependencies: ["Engine", "COpenBLAS"], swiftSettings: optimised),
         // Experiment configs, replay runner, metrics, sweeps, results folders, figures, benchmarks.
         .target(
             name: "Harness",
@@ -60,7 +63,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Kernels"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Approximators"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Datasets", "Approximators"]),
         .testTarget(name: "magicpigTests", dependencies: ["magicpig"]),
     ],

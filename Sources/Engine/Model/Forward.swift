@@ -1,0 +1,208 @@
+import Approximators
+import Kernels
+
+/// Which positions of a forward pass produce logits.
+enum LogitRows { case none, last, all }
+
+/// A prepared approximator head, boxed for the thread pool (each box is driven by one thread at a time).
+final class PreparedHeadBox: @unchecked Sendable {
+    let head: any PreparedAttentionHead
+    init(_ head: any PreparedAttentionHead) { self.head = head }
+}
+
+/// Attention costs reported by the approximators during decoding, summed.
+public struct AttentionStatistics: Sendable, Equatable {
+    /// Query-head attends through an approximator.
+    public var attends = 0
+    /// Σ costFraction (the authors' cost: MagicPIG |S|/n_middle, TopK kept/all, …).
+    public var costFractionSum = 0.0
+    public var keysAttended = 0
+    public var keysTotal = 0
+    public var meanCostFraction: Double { attends == 0 ? 0 : costFractionSum / Double(attends) }
+}
+
+extension LanguageModel {
+    /// Runs `tokens` at positions [cache.count, cache.count + tokens.count), appending their keys and values
+    /// to `cache`. One token with `heads` given attends through the prepared approximator heads in the layers
+    /// that have them (nil entries: exact attention over `cache`); otherwise attention is exact and causal.
+    /// Returns the logits of the requested rows, [rows × vocabulary].
+    func forward(_ tokens: [Int], cache: KVCache, logits rows: LogitRows,
+                 heads: [[PreparedHeadBox]?]? = nil, statistics: UnsafeMutablePointer<AttentionStatistics>? = nil,
+                 observer: ActivationObserver? = nil) throws -> [Float] {
+        let c = config
+        let T = tokens.count, start = cache.count
+        guard T > 0 else { throw ModelError.emptyInput }
+        for id in tokens where id < 0 || id >= c.vocabularySize {
+            throw ModelError.tokenOutOfRange(id, vocabularySize: c.vocabularySize)
+        }
+        guard start + T <= c.contextLength else { throw ModelError.contextFull(needed: start + T, contextLength: c.contextLength) }
+        cache.reserve(start + T)
+
+        let E = c.embeddingLength, d = c.headDim, H = c.headCount, Hkv = c.kvHeadCount, F = c.feedForwardLength
+        let qWidth = H * d, kvWidth = Hkv * d
+        let buffer = Workspace()
+        defer { buffer.release() }
+        let x = buffer.take(T * E), xn = buffer.take(T * E)
+        let q = buffer.take(T * qWidth), k = buffer.take(T * kvWidth), v = buffer.take(T * kvWidth)
+        let attended = buffer.take(T * qWidth), projected = buffer.take(T * E)
+        let gate = buffer.take(T * F), up = buffer.take(T * F)
+
+        for (t, id) in tokens.enumerated() { weights.tokenEmbedding.dequantize(rows: id..<(id + 1), into: x + t * E) }
+
+        for (l, layer) in weights.layers.enumerated() {
+            normalize(x, weight: layer.attentionNorm, rows: T, into: xn)
+            linear(xn, rows: T, [(layer.query, q, layer.queryBias), (layer.key, k, layer.keyBias),
+                                 (layer.value, v, layer.valueBias)])
+            for t in 0..<T {
+                LayerMath.rope(q + t * qWidth, heads: H, headDim: d, dimensions: c.ropeDimensions,
+                               position: start + t, theta: c.ropeTheta, style: c.ropeStyle)
+                LayerMath.rope(k + t * kvWidth, heads: Hkv, headDim: d, dimensions: c.ropeDimensions,
+                               position: start + t, theta: c.ropeTheta, style: c.ropeStyle)
+            }
+            cache.store(layer: l, start: start, tokens: T, keys: k, values: v)
+            if let observer {
+                observer(LayerActivations(
+                    layer: l, firstPosition: start, tokenCount: T,
+                    queries: Array(UnsafeBufferPointer(start: q, count: T * qWidth)),
+                    keys: Array(UnsafeBufferPointer(start: k, count: T * kvWidth)),
+                    values: Array(UnsafeBufferPointer(start: v, count: T * kvWidth))))
+            }
+            if T == 1, let layerHeads = heads?[l] {
+                approximateAttention(q, k, v, heads: layerHeads, into: attended, statistics: statistics)
+            } else if T == 1 {
+                decodeAttention(q, layer: l, cache: cache, length: start + 1, into: attended)
+            } else {
+                prefillAttention(q, layer: l, cache: cache, start: start, tokens: T, into: attended)
+            }
+            linear(attended, rows: T, [(layer.output, projected, nil)])
+            for i in 0..<(T * E) { x[i] += projected[i] }
+
+            normalize(x, weight: layer.feedForwardNorm, rows: T, into: xn)
+            linear(xn, rows: T, [(layer.gate, gate, nil), (layer.up, up, nil)])
+            LayerMath.swiGLU(gate, up, count: T * F)
+            linear(gate, rows: T, [(layer.down, projected, nil)])
+            for i in 0..<(T * E) { x[i] += projected[i] }
+        }
+        cache.setCount(start + T)
+
+        let V = c.vocabularySize
+        switch rows {
+        case .none:
+            return []
+        case .last:
+            normalize(x + (T - 1) * E, weight: weights.outputNorm, rows: 1, into: xn)
+            var logits = [Float](repeating: 0, count: V)
+            logits.withUnsafeMutableBufferPointer { linear(xn, rows: 1, [(weights.output, $0.baseAddress!, nil)]) }
+            return logits
+        case .all:
+            normalize(x, weight: weights.outputNorm, rows: T, into: xn)
+            var logits = [Float](repeating: 0, count: T * V)
+            logits.withUnsafeMutableBufferPointer { linear(xn, rows: T, [(weights.output, $0.baseAddress!, nil)]) }
+            return logits
+        }
+    }
+
+    func normalize(_ x: UnsafePointer<Float>, weight: [Float], rows: Int, into y: UnsafeMutablePointer<Float>) {
+        let E = config.embeddingLength
+        weight.withUnsafeBufferPointer { w in
+            for t in 0..<rows {
+                LayerMath.rmsNorm(x + t * E, weight: w.baseAddress!, epsilon: config.rmsEpsilon, count: E, into: y + t * E)
+            }
+        }
+    }
+
+    // MARK: - Attention
+
+    /// One new token attending exactly over `length` cached positions, a GQA group at a time — the same
+    /// kernels, in the same order, as `ExactAttention`'s grouped attend, so the seam with the exact method
+    /// reproduces this path bit for bit.
+    func decodeAttention(_ q: UnsafePointer<Float>, layer: Int, cache: KVCache, length n: Int,
+                         into out: UnsafeMutablePointer<Float>) {
+        let d = config.headDim, G = config.groupSize
+        let scale = 1 / Float(d).squareRoot()
+        let qp = SendablePointer(UnsafeMutablePointer(mutating: q)), op = SendablePointer(out)
+        Parallel.forEach(config.kvHeadCount, threads: threads) { g in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: G * n)
+            defer { scores.deallocate() }
+            AttentionKernel.scores(queries: qp.pointer + g * G * d, queryCount: G, keys: cache.keys(layer: layer, head: g),
+                                   count: n, dim: d, scale: scale, into: scores)
+            for i in 0..<G { Softmax.inPlace(scores + i * n, count: n) }
+            AttentionKernel.weightedSum(weights: scores, queryCount: G, count: n, values: cache.values(layer: layer, head: g),
+                                        dim: d, into: op.pointer + g * G * d)
+        }
+    }
+
+    /// One new token through the approximators: each KV head's prepared state takes the token's key and
+    /// value (generated tokens are attended exactly), then attends its GQA group's queries.
+    func approximateAttention(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
+                              heads: [PreparedHeadBox], into out: UnsafeMutablePointer<Float>,
+                              statistics: UnsafeMutablePointer<AttentionStatistics>?) {
+        let d = config.headDim, G = config.groupSize
+        let qp = SendablePointer(UnsafeMutablePointer(mutating: q)), op = SendablePointer(out)
+        let kp = SendablePointer(UnsafeMutablePointer(mutating: k)), vp = SendablePointer(UnsafeMutablePointer(mutating: v))
+        let costs = UnsafeMutablePointer<AttentionStatistics>.allocate(capacity: heads.count)
+        defer { costs.deallocate() }
+        costs.initialize(repeating: AttentionStatistics(), count: heads.count)
+        let cp = SendablePointer(costs)
+        Parallel.forEach(heads.count, threads: threads) { g in
+            let head = heads[g].head
+            head.append(key: Array(UnsafeBufferPointer(start: kp.pointer + g * d, count: d)),
+                        value: Array(UnsafeBufferPointer(start: vp.pointer + g * d, count: d)))
+            let queries = (0..<G).map { i in Array(UnsafeBufferPointer(start: qp.pointer + (g * G + i) * d, count: d)) }
+            let results = head.attend(queries: queries, recordWeights: false)
+            for (i, r) in results.enumerated() {
+                r.output.withUnsafeBufferPointer { (op.pointer + (g * G + i) * d).update(from: $0.baseAddress!, count: d) }
+                cp.pointer[g].attends += 1
+                cp.pointer[g].costFractionSum += r.cost.costFraction
+                cp.pointer[g].keysAttended += r.cost.keysAttended
+                cp.pointer[g].keysTotal += r.cost.keysTotal
+            }
+        }
+        if let statistics {
+            for g in 0..<heads.count {
+                statistics.pointee.attends += costs[g].attends
+                statistics.pointee.costFractionSum += costs[g].costFractionSum
+                statistics.pointee.keysAttended += costs[g].keysAttended
+                statistics.pointee.keysTotal += costs[g].keysTotal
+            }
+        }
+    }
+
+    /// Exact causal attention of `tokens` new positions over the cache, one query head at a time through
+    /// the backend: S = Q·Kᵀ/√d over the cached prefix, each row's softmax over the keys at or before its
+    /// position, then S·V.
+    func prefillAttention(_ q: UnsafePointer<Float>, layer: Int, cache: KVCache, start: Int, tokens T: Int,
+                          into out: UnsafeMutablePointer<Float>) {
+        let d = config.headDim, H = config.headCount, G = config.groupSize, L = start + T
+        let scale = 1 / Float(d).squareRoot()
+        let qp = SendablePointer(UnsafeMutablePointer(mutating: q)), op = SendablePointer(out)
+        let backend = self.backend
+        Parallel.forEach(H, threads: threads) { h in
+            let g = h / G
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * L)
+            defer { scores.deallocate() }
+            backend.matrixProduct(m: T, n: L, k: d, a: qp.pointer + h * d, lda: H * d,
+                                  b: cache.keys(layer: layer, head: g), ldb: d, transposeB: true, c: scores, ldc: L)
+            for t in 0..<T {
+                let row = scores + t * L, valid = start + t + 1
+                for j in 0..<valid { row[j] *= scale }
+                Softmax.inPlace(row, count: valid)
+                (row + valid).update(repeating: 0, count: L - valid)
+            }
+            backend.matrixProduct(m: T, n: d, k: L, a: scores, lda: L, b: cache.values(layer: layer, head: g), ldb: d,
+                                  transposeB: false, c: op.pointer + h * d, ldc: H * d)
+        }
+    }
+}
+
+/// Scratch buffers for one forward pass, released together.
+final class Workspace {
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        p.initialize(repeating: 0, count: max(count, 1))
+        buffers.append(p)
+        return p
+    }
+    func release() { buffers.forEach { $0.deallocate() }; buffers = [] }
+}

@@ -1,0 +1,52 @@
+import Kernels
+
+extension LanguageModel {
+    /// Rows of a prefill product taken per backend call: 64 dequantised rows of the widest SmolLM2/Qwen
+    /// input (4864 columns) are 1.2 MB, which stays in L2 while the backend streams the activations past.
+    static let weightBlockRows = 64
+
+    /// Y = X·Wᵀ (+ bias) for each (W, Y, bias), X being `rows` rows of W.columns floats.
+    ///
+    /// One row (decode): fused dequantise·dot over row chunks of all the matrices in one parallel pass, so
+    /// Q, K and V (or gate and up) share one dispatch. Several rows (prefill): each block of weight rows is
+    /// dequantised once and multiplied by all of X in the backend.
+    func linear(_ x: UnsafePointer<Float>, rows: Int, _ products: [(WeightMatrix, UnsafeMutablePointer<Float>, [Float]?)]) {
+        let xp = SendablePointer(UnsafeMutablePointer(mutating: x))
+        let outputs = products.map { SendablePointer($0.1) }
+        let matrices = products.map(\.0)
+        if rows == 1 {
+            var chunks: [(Int, Range<Int>)] = []
+            for (i, w) in matrices.enumerated() {
+                let size = max(16, (w.rows + 8 * threads - 1) / (8 * threads))
+                for lo in stride(from: 0, to: w.rows, by: size) { chunks.append((i, lo..<min(w.rows, lo + size))) }
+            }
+            let work = chunks
+            Parallel.forEach(work.count, threads: threads) { c in
+                let (i, range) = work[c]
+                matrices[i].multiply(xp.pointer, rows: range, into: outputs[i].pointer + range.lowerBound)
+            }
+        } else {
+            var blocks: [(Int, Range<Int>)] = []
+            for (i, w) in matrices.enumerated() {
+                for lo in stride(from: 0, to: w.rows, by: Self.weightBlockRows) {
+                    blocks.append((i, lo..<min(w.rows, lo + Self.weightBlockRows)))
+                }
+            }
+            let backend = self.backend, work = blocks
+            Parallel.forEach(work.count, threads: threads) { b in
+                let (i, range) = work[b]
+                let w = matrices[i]
+                let dense = UnsafeMutablePointer<Float>.allocate(capacity: range.count * w.columns)
+                defer { dense.deallocate() }
+                w.dequantize(rows: range, into: dense)
+                backend.matrixProduct(m: rows, n: range.count, k: w.columns, a: xp.pointer, lda: w.columns,
+                                      b: dense, ldb: w.columns, transposeB: true,
+                                      c: outputs[i].pointer + range.lowerBound, ldc: w.rows)
+            }
+        }
+        for (w, y, bias) in products {
+            guard let bias else { continue }
+            for t in 0..<rows { for j in 0..<w.rows { y[t * w.rows + j] += bias[j] } }
+        }
+    }
+}

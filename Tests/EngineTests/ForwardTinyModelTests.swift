@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+import Kernels
+import Approximators
+@testable import Engine
+
+/// A tiny random 2-layer model built in memory: the engine's forward pass against a naive Double
+/// implementation, KV-cache decoding against full recomputation, and the attention seam with exact attention
+/// against plain decoding.
+@Suite struct ForwardTinyModelTests {
+    static func config(_ style: RoPEStyle) -> ModelConfig {
+        ModelConfig(architecture: style == .halfSplit ? "qwen2" : "llama", layerCount: 2, embeddingLength: 32,
+                    feedForwardLength: 48, headCount: 4, kvHeadCount: 2, headDim: 8, vocabularySize: 50,
+                    contextLength: 64, ropeTheta: 10_000, ropeStyle: style, rmsEpsilon: 1e-5,
+                    attentionBias: style == .halfSplit)
+    }
+
+    /// Random weights; the raw arrays too, for the naive forward.
+    struct Tiny {
+        var model: LanguageModel
+        var raw: [String: [Float]]
+    }
+
+    static func tiny(_ style: RoPEStyle, backend: any ComputeBackend = SwiftBackend(), threads: Int = 2) -> Tiny {
+        let c = config(style)
+        var rng = SeededGenerator(seed: style == .halfSplit ? 2 : 1)
+        var raw: [String: [Float]] = [:]
+        func values(_ name: String, _ count: Int, scale: Float) -> [Float] {
+            let v = (0..<count).map { _ in Float.random(in: -scale...scale, using: &rng) }
+            raw[name] = v
+            return v
+        }
+        func matrix(_ name: String, _ rows: Int, _ cols: Int) -> WeightMatrix {
+            WeightMatrix(rows: rows, columns: cols, values: values(name, rows * cols, scale: 1 / Float(cols).squareRoot() * 1.5))
+        }
+        func norm(_ name: String, _ n: Int) -> [Float] { values(name, n, scale: 1).map { 1 + 0.3 * $0 } .also { raw[name] = $0 } }
+        let E = c.embeddingLength, q = c.headCount * c.headDim, kv = c.kvHeadCount * c.headDim, F = c.feedForwardLength
+        let embedding = matrix("embd", c.vocabularySize, E)
+        let layers = (0..<c.layerCount).map { l in
+            LayerWeights(attentionNorm: norm("\(l).an", E), query: matrix("\(l).q", q, E), key: matrix("\(l).k", kv, E),
+                         value: matrix("\(l).v", kv, E), output: matrix("\(l).o", E, q),
+                         queryBias: c.attentionBias ? values("\(l).qb", q, scale: 0.5) : nil,
+                         keyBias: c.attentionBias ? values("\(l).kb", kv, scale: 0.5) : nil,
+                         valueBias: c.attentionBias ? values("\(l).vb", kv, scale: 0.5) : nil,
+                         feedForwardNorm: norm("\(l).fn", E), gate: matrix("\(l).g", F, E), up: matrix("\(l).u", F, E),
+                         down: matrix("\(l).d", E, F))
+        }
+        let weights = ModelWeights(tokenEmbedding: embedding, layers: layers, outputNorm: norm("on", E), output: embedding)
+        return Tiny(model: LanguageModel(config: c, weights: weights, backend: backend, threads: threads), raw: raw)
+    }
+
+    /// The whole sequence at once in Double, straight from the definitions: logits [T × vocabulary].
+    static func naiveLogits(_ tiny: Tiny, _ ids: [Int]) -> [[Double]] {
+        let c = tiny.model.config, w = tiny.raw
+        let E = c.embeddingLength, d = c.headDim, H = c.headCount, G = c.groupSize, F = c.feedForwardLength
+        func mat(_ name: String, _ x: [Double], rows: Int) -> [Double] {
+            let m = w[name]!, cols = x.count
+            return (0..<rows).map { r in (0..<cols).reduce(0.0) { $0 + Double(m[r * cols + $1]) * x[$1] } }
+        }
+        func rms(_ x: [Double], _ name: String) -> [Double] {
+            let s = (x.map { $0 * $0 }.reduce(0, +) / Double(x.count) + Double(c.rmsEpsilon)).squareRoot()
+            return x.indices.map { x[$0] / s * Double(w[name]![$0]) }
+        }
+        func rope(_ v: [Double], pos: Int) -> [Double] {
+            var v = v
+            for h in 0..<(v.count / d) {
+                for i in 0..<(d / 2) {
+                    let (a, b) = c.ropeStyle == .adjacentPairs ? (2 * i, 2 * i + 1) : (i, i + d / 2)
+                    let angle = Double(pos) * pow(Double(c.ropeTheta), -2 * Double(i) / Double(d))
+                    let x0 = v[h * d + a], x1 = v[h * d + b]
+                    v[h * d + a] = x0 * cos(angle) - x1 * sin(angle)
+                    v[h * d + b] = x0 * sin(angle) + x1 * cos(angle)
+                }
+            }
+            return v
+        }
+        func add(_ a: [Double], _ b: [Float]?) -> [Double] { b.map { b in a.indices.map { a[$0] + Double(b[$0]) } } ?? a }
+        var xs: [[Double]] = ids.map { id in (0..<E).map { Double(w["embd"]![id * E + $0]) } }
+        for l in 0..<c.layerCount {
+            let n = xs.map { rms($0, "\(l).an") }
+            let qs = n.enumerated().map { rope(add(mat("\(l).q", $1, rows: H * d), w["\(l).qb"]), pos: $0) }
+            let ks = n.enumerated().map { rope(add(mat("\(l).k", $1, rows: c.kvHeadCount * d), w["\(l).kb"]), pos: $0) }
+            let vs = n.map { add(mat("\(l).v", $0, rows: c.kvHeadCount * d), w["\(l).vb"]) }
+            for t in 0..<ids.count {
+                var attended = [Double](repeating: 0, count: H * d)
+                for h in 0..<H {
+                    let g = h / G
+                    let scores = (0...t).map { j in (0..<d).reduce(0.0) { $0 + qs[t][h * d + $1] * ks[j][g * d + $1] } / Double(d).squareRoot() }
+                    let m = scores.max()!
+                    let e = scores.map { exp($0 - m) }, z = e.reduce(0, +)
+                    for j in 0...t { for i in 0..<d { attended[h * d + i] += e[j] / z * vs[j][g * d + i] } }
+                }
+                let o = mat("\(l).o", attended, rows: E)
+                xs[t] = xs[t].indices.map { xs[t][$0] + o[$0] }
+                let fn = rms(xs[t], "\(l).fn")
+                let gate = mat("\(l).g", fn, rows: F), up = mat("\(l).u", fn, rows: F)
+                let act = gate.indices.map { gate[$0] / (1 + exp(-gate[$0])) * up[$0] }
+                let down = mat("\(l).d", act, rows: E)
+                xs[t] = xs[t].indices.map { xs[t][$0] + down[$0] }
+            }
+        }
+        return xs.map { mat("embd", rms($0, "on"), rows: c.vocabularySize) }
+    }
+
+    static let ids = [3, 17, 42, 8, 8, 29, 0, 49, 11, 23, 5]
+
+    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit])
+    func prefillMatchesNaiveDouble(style: RoPEStyle) throws {
+        let tiny = Self.tiny(style)
+        let want = Self.naiveLogits(tiny, Self.ids)
+        // Chunks of 4: the second and third chunks attend to cached keys of earlier chunks.
+        let cache = tiny.model.makeCache(capacity: 4)
+        var got: [Float] = []
+        for start in stride(from: 0, to: Self.ids.count, by: 4) {
+            got += try tiny.model.forward(Array(Self.ids[start..<min(Self.ids.count, start + 4)]), cache: cache, logits: .all)
+        }
+        let V = tiny.model.config.vocabularySize
+        var worst = 0.0
+        for t in Self.ids.indices { for j in 0..<V { worst = max(worst, abs(Double(got[t * V + j]) - want[t][j])) } }
+        #expect(worst < 1e-4, "largest logit difference \(worst)")
+    }
+
+    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit])
+    func cachedDecodeMatchesFullRecompute(style: RoPEStyle) throws {
+        let tiny = Self.tiny(style)
+        let session = tiny.model.makeSession()
+        try session.prefill(Array(Self.ids[0..<4]), chunkSize: 3)
+        for t in 4..<Self.ids.count {
+            try session.step(Self.ids[t])
+            let full = try tiny.model.forward(Array(Self.ids[0...t]), cache: tiny.model.makeCache(capacity: 1), logits: .last)
+            let worst = zip(session.nextLogits, full).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "step \(t): largest logit difference \(worst)")
+        }
+    }
+
+    @Test func meanNLLMatchesNaive() throws {
+        let tiny = Self.tiny(.adjacentPairs)
+        let want = Self.naiveLogits(tiny, Self.ids)
+        var nll = 0.0
+        for t in 0..<(Self.ids.count - 1) {
+            let m = want[t].max()!
+            nll += m + log(want[t].map { exp($0 - m) }.reduce(0, +)) - want[t][Self.ids[t + 1]]
+        }
+        nll /= Double(Self.ids.count - 1)
+        let got = try tiny.model.meanNLL(ids: Self.ids, chunkSize: 5)
+        #expect(abs(got - nll) < 1e-4)
+    }
+
+    /// The seam with ExactAttention in every layer reproduces plain exact decoding bit for bit: same keys,
+    /// same grouped kernels.
+    @Test func exactSeamEqualsPlainDecoding() throws {
+        let tiny = Self.tiny(.halfSplit)
+        let plain = tiny.model.makeSession()
+        let seamed = tiny.model.makeSession(seam: AttentionSeam(approximator: ExactAttention(), denseLayers: []))
+        for s in [plain, seamed] { try s.prefill(Array(Self.ids[0..<6])) }
+        let a = try plain.greedy(maxTokens: 8), b = try seamed.greedy(maxTokens: 8)
+        #expect(a == b)
+        #expect(plain.nextLogits == seamed.nextLogits)
+        #expect(seamed.statistics.attends == 7 * 2 * 4)  // 7 steps × 2 layers × 4 query heads
+        #expect(seamed.statistics.meanCostFraction == 1)
+        #expect(seamed.preparedPromptLength == 6)
+        #expect(throws: ModelError.prefillAfterDecoding) { try seamed.prefill([1]) }
+    }
+
+    /// An approximator that drops keys changes the logits in sparse layers only; dense layers stay exact.
+    @Test func denseLayersStayExact() throws {
+        let tiny = Self.tiny(.adjacentPairs)
+        let window = try ApproximatorRegistry.make("streaming_llm")
+        let allDense = tiny.model.makeSession(seam: AttentionSeam(approximator: window, denseLayers: [0, 1],
+                                                                  attentionProtocol: AttentionProtocol(sinkTokens: 1, localWindow: 2)))
+        let plain = tiny.model.makeSession()
+        let sparse = tiny.model.makeSession(seam: AttentionSeam(approximator: window, denseLayers: [0],
+                                                                attentionProtocol: AttentionProtocol(sinkTokens: 1, localWindow: 2)))
+        for s in [allDense, plain, sparse] {
+            try s.prefill(Self.ids)
+            try s.step(7)
+        }
+        #expect(allDense.nextLogits == plain.nextLogits)
+        #expect(allDense.statistics.attends == 0)
+        #expect(sparse.nextLogits != plain.nextLogits)
+        #expect(sparse.statistics.attends == 4)
+    }
+
+    @Test func typedErrors() throws {
+        let tiny = Self.tiny(.adjacentPairs)
+        let session = tiny.model.makeSession()
+        #expect(throws: ModelError.tokenOutOfRange(50, vocabularySize: 50)) { try session.prefill([1, 50]) }
+        #expect(throws: ModelError.emptyInput) { try session.prefill([]) }
+        #expect(throws: ModelError.contextFull(needed: 65, contextLength: 64)) {
+            try session.prefill([Int](repeating: 1, count: 65))
+        }
+    }
+}
+
+extension Array {
+    fileprivate func also(_ body: (Self) -> Void) -> Self { body(self); return self }
+}
