@@ -113,22 +113,19 @@ extension LanguageModel {
 
     // MARK: - Attention
 
-    /// One new token attending exactly over `length` cached positions, a GQA group at a time — the same
-    /// kernels, in the same order, as `ExactAttention`'s grouped attend, so the seam with the exact method
-    /// reproduces this path bit for bit.
+    /// One new token attending exactly over `length` cached positions, a GQA group at a time — through
+    /// `DecodeAttention`, the kernel `ExactAttention` runs on, so the seam with the exact method reproduces
+    /// this path bit for bit.
     func decodeAttention(_ q: UnsafePointer<Float>, layer: Int, cache: KVCache, length n: Int,
                          into out: UnsafeMutablePointer<Float>) {
         let d = config.headDim, G = config.groupSize
-        let scale = 1 / Float(d).squareRoot()
         let qp = SendablePointer(UnsafeMutablePointer(mutating: q)), op = SendablePointer(out)
         Parallel.forEach(config.kvHeadCount, threads: threads) { g in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: G * n)
-            defer { scores.deallocate() }
-            AttentionKernel.scores(queries: qp.pointer + g * G * d, queryCount: G, keys: cache.keys(layer: layer, head: g),
-                                   count: n, dim: d, scale: scale, into: scores)
-            for i in 0..<G { Softmax.inPlace(scores + i * n, count: n) }
-            AttentionKernel.weightedSum(weights: scores, queryCount: G, count: n, values: cache.values(layer: layer, head: g),
-                                        dim: d, into: op.pointer + g * G * d)
+            let lse = UnsafeMutablePointer<Float>.allocate(capacity: G)
+            defer { lse.deallocate() }
+            let head = KVHead(keys: cache.keys(layer: layer, head: g), values: cache.values(layer: layer, head: g), dim: d)
+            DecodeAttention.attend(queries: qp.pointer + g * G * d, group: G, head: head, rows: 0..<n,
+                                   outputs: op.pointer + g * G * d, logSumExp: lse)
         }
     }
 
