@@ -61,7 +61,7 @@ final class PreparedOracleSampling: RowBufferedHead {
     /// `draws` (absolute key indices inside the sampled region) replaces the random draws; the
     /// numpy-fixture test uses it to check the estimator independently of the generator.
     func attend(query: [Float], recordWeights: Bool, draws givenDraws: [Int]?) -> AttentionResult {
-        let d = keys.dim, n = keys.count
+        let d = keys.dim
         precondition(query.count == d, "attend: query length \(query.count) must equal head_dim \(d)")
         return attend(scores: groupScores([query], packed: packedQueries, into: groupScratch), recordWeights: recordWeights, draws: givenDraws)
     }

@@ -40,7 +40,7 @@ public struct ReplayBenchmark {
         let table = try run()
         let bytes = (try? FileManager.default.attributesOfItem(atPath: capture)[.size] as? Int) ?? 0
         let header = try CaptureFile(path: capture).header
-        manifest.captures = [.init(path: capture, bytes: bytes ?? 0, model: header.model, source: header.extra["source"])]
+        manifest.captures = [.init(path: capture, bytes: bytes, model: header.model, source: header.extra["source"])]
         try table.write(to: csvPath)
         manifest.finish(started: started)
         try manifest.write(to: (csvPath.hasSuffix(".csv") ? String(csvPath.dropLast(4)) : csvPath) + ".manifest.json")

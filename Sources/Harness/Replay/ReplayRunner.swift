@@ -60,7 +60,7 @@ public struct ReplayRunner {
             let file = try CaptureFile(path: path)
             files.append(file)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            provenance.append(.init(path: path, bytes: bytes ?? 0, model: file.header.model, source: file.header.extra["source"]))
+            provenance.append(.init(path: path, bytes: bytes, model: file.header.model, source: file.header.extra["source"]))
             let samples: [CaptureSampleInfo]
             if let wanted = config.samples {
                 samples = try wanted.map { index in

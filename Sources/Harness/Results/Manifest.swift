@@ -81,7 +81,8 @@ public enum GitInfo {
         guard let hash = run(["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines), !hash.isEmpty else {
             return ("unknown", false)
         }
-        let status = run(["status", "--porcelain", "--untracked-files=no"]) ?? ""
+        // Results are this command's outputs, not its code: rewriting them does not make a run dirty.
+        let status = run(["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"]) ?? ""
         return (hash, !status.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
     }
 
