@@ -51,7 +51,7 @@ let package = Package(
         // Experiment configs, replay runner, metrics, sweeps, results folders, figures, benchmarks.
         .target(
             name: "Harness",
-            dependencies: ["Approximators", "Datasets", "Kernels", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Approximators", "Datasets", "Engine", "Kernels", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimised),
         // The thin command line.
         .executableTarget(
@@ -65,7 +65,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Approximators"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Datasets", "Approximators"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Datasets", "Approximators", "Engine", "Kernels"]),
         .testTarget(name: "magicpigTests", dependencies: ["magicpig"]),
     ],
     swiftLanguageModes: [.v6]
