@@ -30,13 +30,7 @@ struct BenchReplay: ParsableCommand {
         let configurations = try methods.map { try MethodSpec.parse($0) }
         let path = capture ?? "captures/bench-16k.h5"
         if capture == nil && !FileManager.default.fileExists(atPath: path) {
-            var spec = SyntheticCaptureSpec()
-            spec.tokens = 16384
-            spec.layers = 2
-            spec.heads = 8
-            spec.kvHeads = 2
-            spec.headDim = 64
-            spec.steps = 16
+            let spec = SyntheticCaptureSpec(tokens: 16384, layers: 2, heads: 8, kvHeads: 2, headDim: 64, steps: 16)
             try SyntheticCapture.write(spec, to: path)
         }
         let bench = ReplayBenchmark(capture: path, methods: configurations, threads: threads, repeats: repeats,

@@ -32,14 +32,8 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
-        var spec = SyntheticCaptureSpec()
-        spec.tokens = tokens
-        spec.layers = layers
-        spec.heads = heads
-        spec.kvHeads = kvHeads
-        spec.headDim = headDim
-        spec.steps = steps
-        spec.seed = seed
+        let spec = SyntheticCaptureSpec(tokens: tokens, layers: layers, heads: heads, kvHeads: kvHeads,
+                                        headDim: headDim, steps: steps, seed: seed)
         try SyntheticCapture.write(spec, to: out, elementType: CaptureElementType(rawValue: dtype)!)
         print(out)
     }

@@ -13,14 +13,7 @@ import Testing
         dir = NSTemporaryDirectory() + "magicpig-runner-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         capture = dir + "/tiny.h5"
-        var spec = SyntheticCaptureSpec()
-        spec.tokens = 600
-        spec.layers = 2
-        spec.heads = 4
-        spec.kvHeads = 2
-        spec.headDim = 32
-        spec.steps = 4
-        spec.seed = 7
+        let spec = SyntheticCaptureSpec(tokens: 600, layers: 2, heads: 4, kvHeads: 2, headDim: 32, steps: 4, seed: 7)
         try SyntheticCapture.write(spec, to: capture, elementType: .float32)
     }
 
