@@ -148,17 +148,4 @@ public struct SegmentedSimHashTables: Sendable {
         }
         return found
     }
-
-    /// Bucket entries a query with these codes walks (its index work).
-    public func bucketEntries(codes: UnsafePointer<UInt32>) -> Int {
-        let L = projection.tables, buckets = bucketCount
-        var total = 0
-        for s in 0..<segments {
-            for l in 0..<L {
-                let o = (s * L + l) * (buckets + 1) + Int(codes[l])
-                total += Int(offsets[o + 1] - offsets[o])
-            }
-        }
-        return total
-    }
 }

@@ -45,7 +45,10 @@ public struct ExactReference: Sendable {
         var entropy = 0.0
         for w in weights where w > 0 { entropy -= Double(w) * log(Double(w)) }
         let k = max(1, Int((recallFraction * Double(n)).rounded(.up)))
-        let top = weights.withUnsafeBufferPointer { Selection.topK($0, k: k) }
+        var top = [Int32](repeating: 0, count: min(k, n))
+        weights.withUnsafeBufferPointer { w in
+            top.withUnsafeMutableBufferPointer { TopKDecode.largest(w.baseAddress!, count: n, k: $0.count, into: $0.baseAddress!) }
+        }
         let mass = top.reduce(0.0) { $0 + Double(weights[Int($1)]) }
         return Query(output: result.output, weights: weights,
                      normalizedEntropy: n > 1 ? entropy / log(Double(n)) : 0, topMass: mass, topIndices: top)

@@ -1,8 +1,8 @@
-/// Selection of the largest scores without a full sort.
-public enum Selection {
+/// The heap top-k the tests hold the radix selection (TopKDecode.largest) against.
+enum Selection {
     /// Indices of the `k` largest values of `scores` (ties broken by lower index), in no
     /// particular order. O(n log k) with a binary min-heap.
-    public static func topK(_ scores: UnsafeBufferPointer<Float>, k: Int) -> [Int32] {
+    static func topK(_ scores: UnsafeBufferPointer<Float>, k: Int) -> [Int32] {
         let n = scores.count
         let k = min(max(k, 0), n)
         guard k > 0 else { return [] }
