@@ -1,4 +1,5 @@
 import Approximators
+import Engine
 import Foundation
 import Kernels
 
@@ -9,6 +10,8 @@ public enum Experiment {
         public var overrides: [String] = []
         public var threads: Int = Parallel.defaultThreadCount
         public var quiet = false
+        /// Where a model's dense products run (`kind: accuracy`); nil is the pure-Swift backend.
+        public var backend: (any ComputeBackend)?
         public init() {}
     }
 
@@ -43,11 +46,39 @@ public enum Experiment {
             manifest.cellsReused = outcome.cellsReused
         case .uCurve:
             try UCurve.table(config.uCurve).write(to: "\(out)/u_vs_cosine.csv")
+        case .accuracy:
+            let outcome = try runAccuracy(config, out: out, options: options, progress: progress)
+            manifest.cellsComputed = outcome.cellsComputed
+            manifest.cellsReused = outcome.cellsReused
         }
         try AtomicFile.write(yaml, to: "\(out)/config.yaml")
         manifest.finish(started: started)
         try manifest.write(to: "\(out)/manifest.json")
         progress.say("done in \(Format.number(manifest.wallSeconds)) s → \(out)")
         return out
+    }
+}
+
+extension Experiment {
+    /// Loads the model, answers every prompt, writes accuracy.csv, ruler_table.csv/.md and predictions.jsonl.
+    static func runAccuracy(_ config: ExperimentConfig, out: String, options: Options, progress: Progress) throws -> AccuracyRunner.Outcome {
+        let spec = config.accuracy
+        let url = try ModelStore().resolve(spec.model)
+        let model = try LanguageModel(path: url.path, backend: options.backend ?? SwiftBackend(), threads: options.threads)
+        let codec = try PromptCodec(tokenizer: Tokenizer(gguf: model.file!), chat: spec.chat, stopTokens: model.stopTokens)
+        let methods = try config.methodConfigurations().map(\.id)
+        progress.say("\(config.name): \(spec.model) answers \(spec.tasks.count) task(s) × \(spec.samplesPerTask) samples at \(spec.lengths.map(String.init).joined(separator: ", ")) tokens, setups \(spec.setups.map(\.rawValue).joined(separator: "+")), reference + \(methods.joined(separator: ", ")) → \(out)")
+        let outcome = try AccuracyRunner(config: config, model: model, codec: codec, outputFolder: out, progress: progress).run()
+        let rows = AccuracyReport.rows(outcome.records)
+        let p = config.attentionProtocol
+        let dense = config.denseLayers.sorted().map(String.init).joined(separator: " ")
+        try AccuracyReport.accuracyTable(rows, model: spec.model) { setup in
+            "setup=\(setup.rawValue) sink=\(p.sinkTokens) local=\(p.localWindow) dense_layers=\(dense.isEmpty ? "none" : dense)"
+        }.write(to: "\(out)/accuracy.csv")
+        let table = AccuracyReport.rulerTable(rows)
+        try table.write(to: "\(out)/ruler_table.csv")
+        try AtomicFile.write(AccuracyReport.markdown(table), to: "\(out)/ruler_table.md")
+        try AtomicFile.write(try AccuracyReport.predictionsJSONL(outcome.records), to: "\(out)/predictions.jsonl")
+        return outcome
     }
 }

@@ -10,10 +10,10 @@ import Testing
 /// the capture validates, its tensors equal a one-shot prefill of the whole sequence, and replaying it with
 /// `exact` reproduces the model's attention outputs.
 @Suite struct ModelCaptureTests {
-    static func tinyModel(_ style: RoPEStyle) -> LanguageModel {
+    static func tinyModel(_ style: RoPEStyle, vocabulary: Int = 50, context: Int = 64) -> LanguageModel {
         let c = ModelConfig(architecture: style == .halfSplit ? "qwen2" : "llama", layerCount: 2, embeddingLength: 32,
-                            feedForwardLength: 48, headCount: 4, kvHeadCount: 2, headDim: 8, vocabularySize: 50,
-                            contextLength: 64, ropeTheta: 10_000, ropeStyle: style, rmsEpsilon: 1e-5,
+                            feedForwardLength: 48, headCount: 4, kvHeadCount: 2, headDim: 8, vocabularySize: vocabulary,
+                            contextLength: context, ropeTheta: 10_000, ropeStyle: style, rmsEpsilon: 1e-5,
                             attentionBias: style == .halfSplit)
         var rng = SeededGenerator(seed: 7)
         func values(_ count: Int, scale: Float) -> [Float] { (0..<count).map { _ in Float.random(in: -scale...scale, using: &rng) } }

@@ -48,6 +48,23 @@ public final class DecodeSession {
         cache = model.makeCache(capacity: 256)
     }
 
+    private init(model: LanguageModel, seam: AttentionSeam?, cache: KVCache, tokens: [Int], nextLogits: [Float]) {
+        self.model = model
+        self.seam = seam
+        self.cache = cache
+        self.tokens = tokens
+        self.nextLogits = nextLogits
+    }
+
+    /// A new session continuing from this one's tokens (a copy of the KV cache), decoding through `seam`:
+    /// one exact prefill of a long prompt serves every method. Only a session whose approximators have not
+    /// been prepared can be forked (prepared heads hold state of their own); the fork starts with empty
+    /// statistics and no observer.
+    public func fork(seam: AttentionSeam?) throws -> DecodeSession {
+        guard prepared == nil else { throw ModelError.forkAfterApproximateDecoding }
+        return DecodeSession(model: model, seam: seam, cache: cache.copy(), tokens: tokens, nextLogits: nextLogits)
+    }
+
     /// Runs `ids` with exact causal attention, `chunkSize` tokens per forward pass.
     public func prefill(_ ids: [Int], chunkSize: Int = 512) throws {
         guard !ids.isEmpty else { throw ModelError.emptyInput }

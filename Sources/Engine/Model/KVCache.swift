@@ -59,6 +59,18 @@ public final class KVCache: @unchecked Sendable {
 
     func setCount(_ n: Int) { count = n }
 
+    /// An independent cache holding the same `count` tokens (a shared prompt's prefill reused by several
+    /// decodes: RULER samples under many methods).
+    func copy() -> KVCache {
+        let twin = KVCache(layerCount: layerCount, kvHeadCount: kvHeadCount, headDim: headDim, capacity: max(count, 1))
+        for i in 0..<(layerCount * kvHeadCount) {
+            twin.keys[i].update(from: keys[i], count: count * headDim)
+            twin.values[i].update(from: values[i], count: count * headDim)
+        }
+        twin.count = count
+        return twin
+    }
+
     /// One head's cache as the approximators take it.
     public func headCache(layer: Int, head: Int) -> HeadCacheSnapshot {
         let n = count * headDim

@@ -96,6 +96,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case contextFull(needed: Int, contextLength: Int)
     case emptyInput
     case prefillAfterDecoding
+    case forkAfterApproximateDecoding
 
     public var description: String {
         switch self {
@@ -113,6 +114,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "no tokens given"
         case .prefillAfterDecoding:
             return "prefill after decoding has started: the approximators were prepared on the earlier prompt; start a new session"
+        case .forkAfterApproximateDecoding:
+            return "fork after approximate decoding has started: fork the session before its first decode step through a seam"
         }
     }
 }

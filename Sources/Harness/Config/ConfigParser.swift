@@ -1,4 +1,5 @@
 import Approximators
+import Datasets
 import Foundation
 import Yams
 
@@ -23,7 +24,10 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 /// Reads experiment configs from YAML, applying `--set field=value` overrides first.
 public enum ConfigParser {
     static let topLevelKeys = ["name", "kind", "captures", "samples", "layers", "protocol", "seeds", "methods",
-                               "recall_fraction", "pairs", "threshold", "cosine_step"]
+                               "recall_fraction", "pairs", "threshold", "cosine_step",
+                               // kind: accuracy
+                               "model", "tasks", "lengths", "samples_per_task", "task_seed", "chat", "setups",
+                               "max_new_tokens"]
     static let protocolKeys = ["sink", "local", "dense_layers"]
 
     public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
@@ -184,9 +188,11 @@ public enum ConfigParser {
             config.methods = try seq.enumerated().map { i, node in try methodGrid(node, field: "methods[\(i)]", file: file) }
         }
 
+        if config.kind == .accuracy { config.accuracy = try accuracySpec(map, file: file) }
+
         switch config.kind {
-        case .replay:
-            guard !config.captures.isEmpty else { throw err("captures", "required: a list of capture files (.h5)") }
+        case .replay, .accuracy:
+            guard config.kind == .accuracy || !config.captures.isEmpty else { throw err("captures", "required: a list of capture files (.h5)") }
             guard !config.methods.isEmpty else { throw err("methods", "required: at least one method, e.g. {method: exact}") }
             // Expanding checks every method name and parameter before any work starts.
             for (i, grid) in config.methods.enumerated() {
@@ -198,6 +204,55 @@ public enum ConfigParser {
             break
         }
         return config
+    }
+
+    static func accuracySpec(_ map: Node.Mapping, file: String) throws -> AccuracySpec {
+        func err(_ field: String, _ message: String) -> ConfigError { ConfigError(file: file, field: field, message: message) }
+        var spec = AccuracySpec()
+        if let m = map["model"] {
+            guard let s = m.string, !s.isEmpty else { throw err("model", "expected a model name (smollm2, qwen2.5-0.5b) or a GGUF path") }
+            spec.model = s
+        }
+        if let t = map["tasks"] {
+            if t.string == "all" {
+                spec.tasks = RulerTask.allCases
+            } else {
+                let names = try stringList(t, field: "tasks", file: file) ?? []
+                guard !names.isEmpty else { throw err("tasks", "expected `all` or a non-empty list of task names") }
+                spec.tasks = try names.enumerated().map { i, name in
+                    do { return try RulerTask.parse(name) } catch { throw err("tasks[\(i)]", "\(error)") }
+                }
+            }
+        }
+        if let lengths = try intList(map["lengths"], field: "lengths", file: file) {
+            guard !lengths.isEmpty, lengths.allSatisfy({ $0 >= 64 }) else {
+                throw err("lengths", "expected a non-empty list of prompt lengths in tokens (each at least 64)")
+            }
+            spec.lengths = lengths
+        }
+        if let n = map["samples_per_task"] {
+            guard let v = n.int, v >= 1 else { throw err("samples_per_task", "expected a positive integer") }
+            spec.samplesPerTask = v
+        }
+        if let s = map["task_seed"] { spec.taskSeed = UInt64(try nonNegativeInt(s, "task_seed", file)) }
+        if let c = map["chat"] {
+            guard let b = c.bool else { throw err("chat", "expected true or false") }
+            spec.chat = b
+        }
+        if let setups = try stringList(map["setups"], field: "setups", file: file) {
+            guard !setups.isEmpty else { throw err("setups", "expected a non-empty list of A and/or B") }
+            spec.setups = try setups.enumerated().map { i, name in
+                guard let setup = PromptSetup(rawValue: name.uppercased()) else {
+                    throw err("setups[\(i)]", "expected A (prompt prefilled exactly, decode approximated) or B (question tokens approximated too)")
+                }
+                return setup
+            }
+        }
+        if let m = map["max_new_tokens"] {
+            guard let v = m.int, v >= 1 else { throw err("max_new_tokens", "expected a positive integer") }
+            spec.maxNewTokens = v
+        }
+        return spec
     }
 
     static func methodGrid(_ node: Node, field: String, file: String) throws -> MethodGrid {

@@ -8,6 +8,8 @@ public struct ExperimentConfig: Sendable {
         case replay
         /// The sampling-probability curve u(cosine) for (K, L) pairs (paper figure 1).
         case uCurve = "u_curve"
+        /// RULER-style tasks answered by a real model with each method inside its decode loop.
+        case accuracy
     }
 
     public var name: String
@@ -26,6 +28,7 @@ public struct ExperimentConfig: Sendable {
     /// Recall is measured on the exact top `recallFraction` of keys (also the concentration measure).
     public var recallFraction: Double
     public var uCurve: UCurveSpec
+    public var accuracy = AccuracySpec()
 
     public init(name: String, kind: Kind = .replay, captures: [String] = [], samples: [Int]? = nil,
                 layers: [Int]? = nil, attentionProtocol: AttentionProtocol = AttentionProtocol(),

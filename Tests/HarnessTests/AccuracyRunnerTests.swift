@@ -1,0 +1,150 @@
+import Approximators
+import Datasets
+import Engine
+import Foundation
+import Kernels
+import Testing
+@testable import Harness
+
+/// The accuracy runner on a tiny random model with a one-byte-per-token codec: no model file needed.
+/// Scores of a random model are meaningless; what is checked is the plumbing — forks, setups, the exact
+/// sanity check, fidelity, resume and the refusal of a folder made under another protocol.
+@Suite struct AccuracyRunnerTests {
+    static let model = ModelCaptureTests.tinyModel(.halfSplit, vocabulary: 128, context: 2048)
+
+    /// ASCII bytes as token ids (anything else becomes '?').
+    static let codec = PromptCodec(
+        encode: { text in text.utf8.map { $0 < 128 ? Int($0) : 63 } },
+        decode: { ids in String(decoding: ids.map { UInt8($0) }, as: UTF8.self) },
+        messagePrefix: "<user>", messageSuffix: "</user><assistant>")
+
+    static func config(methods: String = "[{method: exact}, {method: topk, budget: 0.1}, {method: magicpig, K: 4, L: 20}]",
+                       setups: String = "[A, B]", taskSeed: Int = 0, samples: Int = 1) throws -> ExperimentConfig {
+        try ConfigParser.parse(yaml: """
+            name: tiny-accuracy
+            kind: accuracy
+            model: tiny
+            tasks: [niah_single_1, vt]
+            lengths: [400]
+            samples_per_task: \(samples)
+            task_seed: \(taskSeed)
+            setups: \(setups)
+            max_new_tokens: 3
+            protocol: {sink: 4, local: 16, dense_layers: [0]}
+            seeds: [0, 1]
+            methods: \(methods)
+            """)
+    }
+
+    static func folder() -> String { NSTemporaryDirectory() + "accuracy-\(UUID().uuidString)" }
+
+    @Test func exactThroughTheSeamReproducesPlainDecodingInBothSetups() throws {
+        let out = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let outcome = try AccuracyRunner(config: try Self.config(), model: Self.model, codec: Self.codec,
+                                         outputFolder: out, progress: Progress(quiet: true)).run()
+        // 2 tasks × 1 sample × 2 setups × (reference + exact + topk + magicpig × 2 seeds).
+        #expect(outcome.records.count == 2 * 2 * 5)
+        #expect(outcome.cellsComputed == outcome.records.count && outcome.cellsReused == 0)
+        let exact = outcome.records.filter { $0.methodID == "exact" }
+        #expect(exact.count == 4 && exact.allSatisfy { $0.matchesPlainExact == true && $0.agreement == 1 && $0.meanKL < 1e-6 })
+        #expect(exact.allSatisfy { $0.costFraction == 1 })
+        let references = outcome.records.filter(\.isReference)
+        #expect(references.allSatisfy { $0.agreement == 1 && $0.costFraction == nil && $0.generatedTokens <= 3 })
+        // The sparse methods read a fraction of the keys and say so.
+        let topk = outcome.records.filter { $0.method == "topk" }
+        #expect(topk.allSatisfy { ($0.costFraction ?? 1) < 0.2 })
+        // Only randomised methods run once per seed.
+        #expect(Set(outcome.records.filter { $0.method == "magicpig" }.map(\.seed)) == [0, 1])
+        #expect(Set(topk.map(\.seed)) == [0])
+        // The report flags nothing for exact and pools seeds.
+        let rows = AccuracyReport.rows(outcome.records)
+        #expect(rows.count == 2 * 2 * 5 - 2 * 2)  // per (task, setup): reference, exact, topk, magicpig
+        #expect(rows.filter { $0.methodID == "exact" }.allSatisfy { $0.flag.isEmpty && $0.exactMismatches == 0 })
+        #expect(rows.first { $0.method == "magicpig" }?.samples == 2)
+    }
+
+    @Test func setupAReferenceIsPlainGreedyOnTheWholePrompt() throws {
+        let out = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let config = try Self.config(methods: "[{method: exact}]", setups: "[A]", samples: 2)
+        let outcome = try AccuracyRunner(config: config, model: Self.model, codec: Self.codec, outputFolder: out,
+                                         progress: Progress(quiet: true)).run()
+        let record = try #require(outcome.records.first { $0.isReference && $0.task == "vt" && $0.index == 1 })
+        // Independently: generate the same sample, encode it whole, prefill once, decode greedily.
+        let generator = try TaskGenerator(task: .vt, targetTokens: 400, overheadTokens: Self.codec.overheadTokens,
+                                          seed: 0, countTokens: { Self.codec.encode($0).count })
+        let sample = try generator.sample(1)
+        let ids = Self.codec.encode("<user>" + sample.context + sample.query + "</user><assistant>" + sample.answerPrefix)
+        #expect(record.promptTokens == ids.count)
+        let session = Self.model.makeSession()
+        try session.prefill(ids)
+        let answer = try session.greedy(maxTokens: 3)
+        #expect(record.prediction == Self.codec.decode(answer))
+    }
+
+    @Test func resumesAndComputesOnlyNewMethods() throws {
+        let out = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let first = try AccuracyRunner(config: try Self.config(methods: "[{method: topk, budget: 0.1}]"), model: Self.model,
+                                       codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
+        let again = try AccuracyRunner(config: try Self.config(methods: "[{method: topk, budget: 0.1}]"), model: Self.model,
+                                       codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
+        #expect(again.cellsComputed == 0 && again.cellsReused == first.records.count && again.records == first.records)
+        let grown = try AccuracyRunner(
+            config: try Self.config(methods: "[{method: topk, budget: 0.1}, {method: streaming_llm}]"), model: Self.model,
+            codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
+        #expect(grown.cellsComputed == 2 * 2)  // the new method's cells only (2 tasks × 2 setups)
+        #expect(grown.records.filter { $0.method == "topk" } == first.records.filter { $0.method == "topk" })
+        // Another task seed would mix prompts in one folder: refused.
+        #expect(throws: HarnessError.self) {
+            _ = try AccuracyRunner(config: try Self.config(taskSeed: 1), model: Self.model, codec: Self.codec,
+                                   outputFolder: out, progress: Progress(quiet: true)).run()
+        }
+    }
+
+    @Test func klIsTheClosedForm() {
+        let p: [Float] = [0.5, 0.25, 0.25].map { Float(log(Double($0))) }
+        let q: [Float] = [0.25, 0.25, 0.5].map { Float(log(Double($0))) }
+        // 0.5·ln 2 + 0.25·ln 0.5 = 0.25 ln 2.
+        #expect(abs(FidelityDecode.kl(p, q) - 0.25 * log(2.0)) < 1e-6)
+        #expect(FidelityDecode.kl(p, p) < 1e-9)
+        let lse = FidelityDecode.logSoftmax([1, 2, 3])
+        #expect(abs(lse.map { exp(Double($0)) }.reduce(0, +) - 1) < 1e-6)
+    }
+
+    @Test func reportFlagsAMethodThatBeatsExact() {
+        func record(_ id: String, _ index: Int, _ score: Double) -> AccuracyRecord {
+            AccuracyRecord(length: 100, task: "cwe", index: index, setup: .a, methodID: id, method: id == "reference" ? "exact" : "x",
+                           parameters: "", seed: 0, prediction: "", references: [], score: score, promptTokens: 1,
+                           queryTokens: 1, generatedTokens: 1, costFraction: id == "reference" ? nil : 0.02,
+                           keysFraction: nil, agreement: 1, meanKL: 0, klSteps: 1, matchesPlainExact: nil, seconds: 0)
+        }
+        let scores = [0.2, 0.4, 0.3, 0.5]
+        let records = scores.enumerated().flatMap { i, s in [record("reference", i, s), record("better", i, s + 0.3), record("same", i, s)] }
+        let rows = AccuracyReport.rows(records)
+        let better = rows.first { $0.methodID == "better" }!, same = rows.first { $0.methodID == "same" }!
+        #expect(abs(better.minusExact - 30) < 1e-9 && better.minusExactCI95 < 1e-9 && !better.flag.isEmpty)
+        #expect(same.flag.isEmpty && abs(same.minusExact) < 1e-9)
+        // Mean ± 1.96 s/√n: scores 20, 40, 30, 50 → mean 35, s = √(500/3).
+        let reference = rows.first { $0.methodID == "reference" }!
+        #expect(abs(reference.score - 35) < 1e-9 && abs(reference.ci95 - 1.96 * (500.0 / 3 / 4).squareRoot()) < 1e-9)
+        let table = AccuracyReport.rulerTable(rows)
+        #expect(table.columns.contains("cwe") && table.rows.count == 3)
+        #expect(table.rows.first { $0[2] == "better" }!.last!.contains("flagged"))
+    }
+
+    @Test func accuracyConfigErrorsNameTheField() {
+        func error(_ yaml: String) -> ConfigError? {
+            do { _ = try ConfigParser.parse(yaml: yaml); return nil } catch { return error as? ConfigError }
+        }
+        let head = "name: x\nkind: accuracy\nmethods: [{method: exact}]\n"
+        #expect(error(head + "setups: [C]")?.field == "setups[0]")
+        #expect(error(head + "tasks: [niah_single_9]")?.field == "tasks[0]")
+        #expect(error(head + "lengths: [10]")?.field == "lengths")
+        #expect(error(head + "samples_per_task: 0")?.field == "samples_per_task")
+        #expect(error(head + "chat: maybe")?.field == "chat")
+        let ok = try? ConfigParser.parse(yaml: head + "tasks: all\nsetups: [a, B]\nlengths: 4096")
+        #expect(ok?.accuracy.tasks.count == 13 && ok?.accuracy.setups == [.a, .b] && ok?.accuracy.lengths == [4096])
+    }
+}
