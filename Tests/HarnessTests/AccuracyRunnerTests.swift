@@ -96,6 +96,17 @@ import Testing
             codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
         #expect(grown.cellsComputed == 2 * 2)  // the new method's cells only (2 tasks × 2 setups)
         #expect(grown.records.filter { $0.method == "topk" } == first.records.filter { $0.method == "topk" })
+        // A cell made for another prompt text (a changed generator) is recomputed, not trusted.
+        let cell = "\(out)/cells/len400/vt/s000/A__topk_budget0.1__seed0.json"
+        let text = try String(contentsOfFile: cell, encoding: .utf8)
+        let digest = try #require(first.records.first { $0.task == "vt" }?.promptDigest)
+        try text.replacingOccurrences(of: digest, with: "0").write(toFile: cell, atomically: true, encoding: .utf8)
+        let healed = try AccuracyRunner(
+            config: try Self.config(methods: "[{method: topk, budget: 0.1}, {method: streaming_llm}]"), model: Self.model,
+            codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
+        #expect(healed.cellsComputed == 1)
+        #expect(healed.records.map { "\($0.methodID) \($0.prediction) \($0.promptDigest)" }
+                == grown.records.map { "\($0.methodID) \($0.prediction) \($0.promptDigest)" })
         // Another task seed would mix prompts in one folder: refused.
         #expect(throws: HarnessError.self) {
             _ = try AccuracyRunner(config: try Self.config(taskSeed: 1), model: Self.model, codec: Self.codec,
@@ -116,7 +127,7 @@ import Testing
     @Test func reportFlagsAMethodThatBeatsExact() {
         func record(_ id: String, _ index: Int, _ score: Double) -> AccuracyRecord {
             AccuracyRecord(length: 100, task: "cwe", index: index, setup: .a, methodID: id, method: id == "reference" ? "exact" : "x",
-                           parameters: "", seed: 0, prediction: "", references: [], score: score, promptTokens: 1,
+                           parameters: "", seed: 0, prediction: "", references: [], promptDigest: "", score: score, promptTokens: 1,
                            queryTokens: 1, generatedTokens: 1, costFraction: id == "reference" ? nil : 0.02,
                            keysFraction: nil, agreement: 1, meanKL: 0, klSteps: 1, matchesPlainExact: nil, seconds: 0)
         }

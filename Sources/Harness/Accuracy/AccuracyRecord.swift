@@ -1,3 +1,5 @@
+import Datasets
+
 /// One answer: a (length, task, sample) prompt answered under one setup by one method configuration and
 /// seed — a line of predictions.jsonl and the unit of resume (one cell file each).
 public struct AccuracyRecord: Codable, Sendable, Equatable {
@@ -12,6 +14,9 @@ public struct AccuracyRecord: Codable, Sendable, Equatable {
     public var seed: UInt64
     public var prediction: String
     public var references: [String]
+    /// FNV-1a 64 of the prompt text: a cell is reused only for the very prompt it answered (a changed
+    /// generator or haystack invalidates it).
+    public var promptDigest: String
     /// RULER's metric for the task, in [0, 1].
     public var score: Double
     public var promptTokens: Int
@@ -32,5 +37,13 @@ public struct AccuracyRecord: Codable, Sendable, Equatable {
     public var seconds: Double
 
     public static let referenceID = "reference"
+
+    public static func digest(_ sample: TaskSample) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (sample.context + "\u{0}" + sample.query + "\u{0}" + sample.answerPrefix).utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
     public var isReference: Bool { methodID == Self.referenceID }
 }

@@ -10,8 +10,9 @@ import Kernels
 ///
 /// The context half of a prompt is prefilled once per sample and the KV cache forked for every answer, so a
 /// method costs its decode steps (setup A also shares the exact prefill of the question). Each answer is a
-/// cell file under `cells/`; a rerun skips finished cells and a config that gains a method computes only
-/// the new ones. The reference is recomputed (not stored) when a sample has unfinished cells.
+/// cell file under `cells/`; a rerun skips finished cells whose prompt digest matches the prompt generated
+/// now, and a config that gains a method or samples computes only the new cells. The reference's
+/// distributions are not stored: it is decoded again when a sample has unfinished cells.
 public struct AccuracyRunner {
     public var config: ExperimentConfig
     public var model: LanguageModel
@@ -79,19 +80,25 @@ public struct AccuracyRunner {
                 for index in 0..<spec.samplesPerTask {
                     done += 1
                     let folder = "\(outputFolder)/cells/len\(length)/\(task.rawValue)/s\(String(format: "%03d", index))"
+                    let sample = try generator.sample(index)
+                    let digest = AccuracyRecord.digest(sample)
                     var cached: [String: AccuracyRecord] = [:]
                     var missing = false
                     for setup in spec.setups {
                         for id in [AccuracyRecord.referenceID] + answers.map({ cellName($0) }) {
                             let name = "\(setup.rawValue)__\(id)"
-                            if let record = try readCell("\(folder)/\(name).json") { cached[name] = record } else { missing = true }
+                            if let record = try readCell("\(folder)/\(name).json"), record.promptDigest == digest {
+                                cached[name] = record
+                            } else {
+                                missing = true
+                            }
                         }
                     }
                     if missing {
                         let started = Date()
-                        let sample = try generator.sample(index)
                         let fresh = try answerSample(sample, length: length, answers: answers, cached: cached, folder: folder)
                         computed += fresh.count
+                        reused += cached.count
                         for record in fresh { cached["\(record.setup.rawValue)__\(cellName(record))"] = record }
                         let line = spec.setups.map { setup in
                             "\(setup.rawValue): " + ([AccuracyRecord.referenceID] + answers.map { cellName($0) }).compactMap { id in
@@ -100,7 +107,7 @@ public struct AccuracyRunner {
                         }.joined(separator: " | ")
                         progress.say("[\(done)/\(total)] \(length) \(task.rawValue) #\(index): \(line) (\(Format.number((Date().timeIntervalSince(started) * 10).rounded() / 10)) s)")
                     } else {
-                        reused += spec.setups.count * (answers.count + 1)
+                        reused += cached.count
                     }
                     for setup in spec.setups {
                         for id in [AccuracyRecord.referenceID] + answers.map({ cellName($0) }) {
@@ -152,7 +159,7 @@ public struct AccuracyRunner {
                 return AccuracyRecord(
                     length: length, task: sample.task.rawValue, index: sample.index, setup: setup, methodID: id,
                     method: method, parameters: parameters, seed: seed, prediction: prediction,
-                    references: sample.references,
+                    references: sample.references, promptDigest: AccuracyRecord.digest(sample),
                     score: RulerScore.score(sample.task.metric, prediction: prediction, references: sample.references),
                     promptTokens: contextIDs.count + queryIDs.count, queryTokens: queryIDs.count,
                     generatedTokens: tokens.count,
