@@ -5,7 +5,8 @@
     python3 scripts/plot.py            # every folder under results/
 
 Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, replay*.csv (bench replay),
-attention*.csv (bench attention: ms per decode step vs context).
+attention*.csv (bench attention: ms per decode step vs context), accuracy.csv (task score vs cost: the
+paper's Figure 1 — TopK over its budgets as a line, MagicPIG and oracle sampling as points, exact dashed).
 """
 import csv
 import os
@@ -158,7 +159,67 @@ def plot_attention(path):
     save(fig, path)
 
 
-PLOTTERS = {"u_vs_cosine.csv": plot_u_curve, "summary.csv": plot_summary,
+def task_group(task):
+    return "niah (mean of 8)" if task.startswith("niah_") else task
+
+
+def plot_accuracy(path):
+    rows = read(path)
+    if not rows:
+        return
+    panels = sorted({(r["context"], r["setup"]) for r in rows}, key=lambda p: (int(p[0]), p[1]))
+    groups = []
+    for r in rows:
+        g = task_group(r["task"])
+        if g not in groups:
+            groups.append(g)
+    fig, axes = plt.subplots(len(panels), len(groups), figsize=(3.2 * len(groups), 3 * len(panels)), squeeze=False)
+    for pi, (context, setup) in enumerate(panels):
+        for gi, group in enumerate(groups):
+            ax = axes[pi][gi]
+            # (method_id) -> [(cost, score)] averaged over the tasks of the group
+            pooled = defaultdict(list)
+            meta = {}
+            for r in rows:
+                if r["context"] != context or r["setup"] != setup or task_group(r["task"]) != group:
+                    continue
+                pooled[r["method_id"]].append((num(r["cost_fraction"]), float(r["score"])))
+                meta[r["method_id"]] = r["method"]
+            topk = []
+            for mid, pts in pooled.items():
+                score = sum(p[1] for p in pts) / len(pts)
+                costs = [p[0] for p in pts if p[0] is not None]
+                cost = sum(costs) / len(costs) if costs else None
+                method = meta[mid]
+                if mid == "reference":
+                    ax.axhline(score, color="k", ls="--", lw=1, label="exact")
+                elif method == "topk" and cost is not None:
+                    topk.append((cost, score))
+                elif method in ("magicpig", "oracle_sampling") and cost is not None:
+                    color, marker = METHOD_STYLE[method]
+                    ax.scatter([cost], [score], color=color, marker=marker, zorder=3,
+                               label=mid.replace("_budget", " ").replace("magicpig_", "MagicPIG ").replace("_", ""))
+            if topk:
+                topk.sort()
+                ax.plot([p[0] for p in topk], [p[1] for p in topk], "o-", color=METHOD_STYLE["topk"][0], label="TopK")
+            ax.set_xscale("log")
+            ax.set_ylim(-5, 105)
+            ax.set_title(f"{group} · {context} tok · setup {setup}", fontsize=9)
+            ax.set_xlabel("cost fraction (keys read / keys)")
+            if gi == 0:
+                ax.set_ylabel("score")
+            ax.grid(alpha=0.3)
+    handles, labels = {}, {}
+    for ax in axes.flat:
+        for h, l in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(l, h)
+    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=min(6, len(handles)),
+               bbox_to_anchor=(0.5, -0.02 - 0.02 * len(panels)), fontsize=8)
+    fig.tight_layout()
+    save(fig, path)
+
+
+PLOTTERS = {"accuracy.csv": plot_accuracy, "u_vs_cosine.csv": plot_u_curve, "summary.csv": plot_summary,
             "summary_by_concentration.csv": plot_by_concentration, "replay.csv": plot_bench}
 
 
