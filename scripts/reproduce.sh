@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Regenerate every committed result under results/ from its config or command, then the PNGs.
-#   bash scripts/reproduce.sh [figures|bench|all]      (default: all)
-# Figures replay the real SmolLM2 capture in ../shared/data (development machines only); the
-# benchmarks synthesise their inputs. Results folders are rebuilt from scratch (no reused cells), so
+#   bash scripts/reproduce.sh [captures|figures|bench|all]      (default: all)
+# captures: the project's own captures of the real models (made once, kept in captures/, not committed):
+#   SmolLM2-135M on the whole GPL-3 text (7.6K tokens, near its 8K context) and Qwen2.5-0.5B on
+#   GPL-3 + GPL-2 + LGPL-2.1 (17K tokens), 16 greedy steps each. figures replays them (and the
+# independent SmolLM2 capture in ../shared/data, development machines only); the benchmarks synthesise their inputs. Results folders are rebuilt from scratch (no reused cells), so
 # each manifest names the commit that produced every number in it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,20 @@ what=${1:-all}
 swift build -c release --product magicpig
 B=.build/release/magicpig
 
+if [ "$what" = captures ] || [ "$what" = figures ] || [ "$what" = all ]; then
+    bash scripts/fetch_models.sh all
+    mkdir -p captures
+    L=/usr/share/common-licenses
+    if [ ! -f captures/smollm2-gpl3-8k.h5 ]; then
+        $B capture --model smollm2 --prompt-file $L/GPL-3 --decode-steps 16 \
+            --layers 0,4,8,12,16,20,24,29 --out captures/smollm2-gpl3-8k.h5
+    fi
+    if [ ! -f captures/qwen-licences-17k.h5 ]; then
+        cat $L/GPL-3 $L/GPL-2 $L/LGPL-2.1 > captures/licences-prompt.txt
+        $B capture --model qwen2.5-0.5b --prompt-file captures/licences-prompt.txt --decode-steps 16 \
+            --layers 0,4,8,12,16,20,23 --out captures/qwen-licences-17k.h5
+    fi
+fi
 if [ "$what" = figures ] || [ "$what" = all ]; then
     for config in experiments/paper/*.yaml; do
         name=$(sed -n 's/^name: *//p' "$config")
