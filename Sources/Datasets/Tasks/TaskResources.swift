@@ -36,21 +36,33 @@ struct EssayText: Sendable {
     let words: [String]
     /// `sentenceEnds[i]`: word i ends a sentence when word (i + 1) % count follows it.
     let sentenceEnds: [Bool]
-    /// Paragraphs (blank-line separated), merged until each has at least `minimumParagraphWords` words,
-    /// whitespace collapsed: the distractor documents of qa.
+    /// Paragraphs (blank-line separated) of 80–200 words, whitespace collapsed: the distractor documents of qa.
     let paragraphs: [String]
 
     static let minimumParagraphWords = 80
+    static let targetParagraphWords = 120
+    static let maximumParagraphWords = 200
 
     init(_ text: String) {
         let all = text.split(whereSeparator: { $0.isWhitespace }).map(String.init)
         words = all
         sentenceEnds = all.indices.map { EssayText.endsSentence(all[$0], next: all[($0 + 1) % all.count]) }
 
+        // Short blocks (headings, list items) are merged with the next; long ones are cut after the first
+        // sentence end past `targetParagraphWords` (at `maximumParagraphWords` at the latest), so documents
+        // have the length of a SQuAD or HotpotQA paragraph (about 60-200 words).
         var merged: [String] = [], pending: [String] = []
         for block in text.components(separatedBy: "\n\n") {
             let blockWords = block.split(whereSeparator: { $0.isWhitespace }).map(String.init)
-            pending += blockWords
+            for (i, word) in blockWords.enumerated() {
+                pending.append(word)
+                let next = i + 1 < blockWords.count ? blockWords[i + 1] : ""
+                if pending.count >= EssayText.maximumParagraphWords
+                    || (pending.count >= EssayText.targetParagraphWords && !next.isEmpty && EssayText.endsSentence(word, next: next)) {
+                    merged.append(pending.joined(separator: " "))
+                    pending = []
+                }
+            }
             if pending.count >= EssayText.minimumParagraphWords {
                 merged.append(pending.joined(separator: " "))
                 pending = []
