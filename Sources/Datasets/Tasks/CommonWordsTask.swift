@@ -13,7 +13,7 @@ struct CommonWordsPrompt: SizedPrompt {
     /// Sizes are distinct words; at least one uncommon word, so that "most common" means something.
     var minimumSize: Int { parameters.commonCount + 1 }
     var maximumSize: Int? { words.count }
-    var sizeResource: String { "Sources/Datasets/Resources/task-words.txt (\(words.count) words)" }
+    var sizeResource: String { "Sources/Datasets/Resources/task-words.txt" }
 
     var template: PromptTemplate { RulerTemplates.commonWords }
 
