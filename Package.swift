@@ -41,8 +41,9 @@ let package = Package(
         .target(name: "Kernels", swiftSettings: optimised),
         // One file per attention approximator behind one protocol; pure math.
         .target(name: "Approximators", dependencies: ["Kernels"], swiftSettings: optimised),
-        // What comes from disk or is generated: the HDF5 capture format, synthetic captures.
-        .target(name: "Datasets", dependencies: ["CHDF5", "Kernels"]),
+        // What comes from disk or is generated: the HDF5 capture format, synthetic captures, RULER task
+        // generators and scoring (their word list and essay haystack are resources, scripts/make_task_words.py).
+        .target(name: "Datasets", dependencies: ["CHDF5", "Kernels"], resources: [.copy("Resources")]),
         // The real model: GGUF reader, dequantisers, tokenizer, transformer forward, decode loop with an
         // attention seam. Pure Swift (no HDF5, no OpenBLAS) so it builds for the GPU machine.
         .target(name: "Engine", dependencies: ["Kernels", "Approximators"], swiftSettings: optimised),
