@@ -12,11 +12,16 @@ import Testing
 @Suite struct AccuracyRunnerTests {
     static let model = ModelCaptureTests.tinyModel(.halfSplit, vocabulary: 128, context: 2048)
 
-    /// ASCII bytes as token ids (anything else becomes '?').
+    /// One token per whitespace-separated word (a stable hash into the vocabulary); decoding writes ids back
+    /// as words "w<id>". Lossy, but enough to size RULER prompts and to compare answers between runs.
     static let codec = PromptCodec(
-        encode: { text in text.utf8.map { $0 < 128 ? Int($0) : 63 } },
-        decode: { ids in String(decoding: ids.map { UInt8($0) }, as: UTF8.self) },
-        messagePrefix: "<user>", messageSuffix: "</user><assistant>")
+        encode: { text in
+            text.split(whereSeparator: \.isWhitespace).map { word in
+                Int(word.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % 128)
+            }
+        },
+        decode: { ids in ids.map { "w\($0)" }.joined(separator: " ") },
+        messagePrefix: "<user> ", messageSuffix: " </user> <assistant>")
 
     static func config(methods: String = "[{method: exact}, {method: topk, budget: 0.1}, {method: magicpig, K: 4, L: 20}]",
                        setups: String = "[A, B]", taskSeed: Int = 0, samples: Int = 1) throws -> ExperimentConfig {
@@ -25,7 +30,7 @@ import Testing
             kind: accuracy
             model: tiny
             tasks: [niah_single_1, vt]
-            lengths: [400]
+            lengths: [700]
             samples_per_task: \(samples)
             task_seed: \(taskSeed)
             setups: \(setups)
@@ -71,11 +76,11 @@ import Testing
         let outcome = try AccuracyRunner(config: config, model: Self.model, codec: Self.codec, outputFolder: out,
                                          progress: Progress(quiet: true)).run()
         let record = try #require(outcome.records.first { $0.isReference && $0.task == "vt" && $0.index == 1 })
-        // Independently: generate the same sample, encode it whole, prefill once, decode greedily.
-        let generator = try TaskGenerator(task: .vt, targetTokens: 400, overheadTokens: Self.codec.overheadTokens,
+        // Independently: generate the same sample, encode it, prefill it in one call, decode greedily.
+        let generator = try TaskGenerator(task: .vt, targetTokens: 700, overheadTokens: Self.codec.overheadTokens,
                                           seed: 0, countTokens: { Self.codec.encode($0).count })
         let sample = try generator.sample(1)
-        let ids = Self.codec.encode("<user>" + sample.context + sample.query + "</user><assistant>" + sample.answerPrefix)
+        let ids = Self.codec.encode("<user> " + sample.context) + Self.codec.encode(sample.query + " </user> <assistant>" + sample.answerPrefix)
         #expect(record.promptTokens == ids.count)
         let session = Self.model.makeSession()
         try session.prefill(ids)
@@ -97,7 +102,7 @@ import Testing
         #expect(grown.cellsComputed == 2 * 2)  // the new method's cells only (2 tasks × 2 setups)
         #expect(grown.records.filter { $0.method == "topk" } == first.records.filter { $0.method == "topk" })
         // A cell made for another prompt text (a changed generator) is recomputed, not trusted.
-        let cell = "\(out)/cells/len400/vt/s000/A__topk_budget0.1__seed0.json"
+        let cell = "\(out)/cells/len700/vt/s000/A__topk_budget0.1__seed0.json"
         let text = try String(contentsOfFile: cell, encoding: .utf8)
         let digest = try #require(first.records.first { $0.task == "vt" }?.promptDigest)
         try text.replacingOccurrences(of: digest, with: "0").write(toFile: cell, atomically: true, encoding: .utf8)
