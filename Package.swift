@@ -52,7 +52,7 @@ let package = Package(
         // Experiment configs, replay runner, metrics, sweeps, results folders, figures, benchmarks.
         .target(
             name: "Harness",
-            dependencies: ["Approximators", "Datasets", "Engine", "Kernels", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Approximators", "CPUBackend", "Datasets", "Engine", "Kernels", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimised),
         // The thin command line.
         .executableTarget(

@@ -33,6 +33,9 @@ struct Capture: ParsableCommand {
     @Option(help: "Threads (default: all active processors).")
     var threads: Int = Parallel.defaultThreadCount
 
+    @Option(help: "Compute backend for prefill products: openblas or swift.")
+    var backend: BackendChoice = .default
+
     func parsedLayers() throws -> [Int]? {
         guard let layers else { return nil }
         let parts = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -54,16 +57,15 @@ struct Capture: ParsableCommand {
         do { text = try String(contentsOfFile: promptFile, encoding: .utf8) } catch {
             throw ValidationError("cannot read --prompt-file \(promptFile): \(error.localizedDescription)")
         }
-        let url = try ModelStore().resolve(model)
-        let tokenizer = try Tokenizer(gguf: GGUFFile(url: url))
-        let language = try LanguageModel(path: url.path, backend: SwiftBackend(), threads: threads)
+        let loaded = try ModelLoader.load(name: model, backend: backend, threads: threads)
+        let (url, tokenizer, language) = (URL(fileURLWithPath: loaded.path), loaded.tokenizer, loaded.model)
         let prompt = tokenizer.encode(text).map(Int.init)
         guard !prompt.isEmpty else { throw ValidationError("the prompt file has no tokens") }
         let layers = try parsedLayers()
         if let bad = layers?.first(where: { $0 >= language.config.layerCount }) {
             throw ValidationError("layer \(bad) is outside 0..<\(language.config.layerCount) for \(model)")
         }
-        let name = KnownModel.named(model)?.name ?? url.deletingPathExtension().lastPathComponent
+        let name = loaded.name
         let summary = try ModelCapture.capture(
             model: language, modelName: name, prompt: prompt, decodeSteps: decodeSteps, layers: layers, to: out,
             source: "magicpig capture, \(url.lastPathComponent), greedy")

@@ -28,6 +28,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads (default: all active processors).")
     var threads: Int = Parallel.defaultThreadCount
 
+    @Option(help: "Compute backend for prefill products: openblas or swift.")
+    var backend: BackendChoice = .default
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard sink >= 0, local >= 0 else { throw ValidationError("--sink and --local must be non-negative") }
@@ -54,12 +57,12 @@ struct ModelOptions: ParsableArguments {
 
     /// The resolved file, its tokenizer and the model; a missing model is ModelStore's error (it names the fetch command).
     func load() throws -> (path: String, tokenizer: Tokenizer, model: LanguageModel) {
-        let url = try ModelStore().resolve(model)
-        let tokenizer = try Tokenizer(gguf: GGUFFile(url: url))
-        let model = try LanguageModel(path: url.path, backend: SwiftBackend(), threads: threads)
-        return (url.path, tokenizer, model)
+        let loaded = try ModelLoader.load(name: model, backend: backend, threads: threads)
+        return (loaded.path, loaded.tokenizer, loaded.model)
     }
 }
+
+extension BackendChoice: ExpressibleByArgument {}
 
 /// A JSON string literal.
 func jsonString(_ s: String) -> String {

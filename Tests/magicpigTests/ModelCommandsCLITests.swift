@@ -16,7 +16,9 @@ import Testing
         let file = try textFile("Hello there, how are you?")
         for args in [["generate", "--model", "qwen2.5-0.5b", "--prompt", "Hi", "--max-tokens", "2"],
                      ["perplexity", "--model", "qwen2.5-0.5b", "--text-file", file],
-                     ["capture", "--model", "qwen2.5-0.5b", "--prompt-file", file, "--decode-steps", "2", "--out", "/tmp/x.h5"]] {
+                     ["capture", "--model", "qwen2.5-0.5b", "--prompt-file", file, "--decode-steps", "2", "--out", "/tmp/x.h5"],
+                     ["bench", "model", "--model", "qwen2.5-0.5b", "--llamacpp", "none", "--text", file,
+                      "--out", NSTemporaryDirectory() + "bench-\(UUID().uuidString).csv"]] {
             let r = try cli.magicpig(args, environment: empty)
             #expect(r.status != 0, "\(args[0])")
             #expect(r.stderr.contains("scripts/fetch_models.sh qwen2.5-0.5b"), "\(args[0]): \(r.stderr)")
@@ -48,6 +50,11 @@ import Testing
             (["capture", "--prompt-file", file, "--decode-steps", "0", "--out", "x.h5"], "--decode-steps"),
             (["capture", "--prompt-file", file, "--decode-steps", "2", "--layers", "1,1", "--out", "x.h5"], "--layers"),
             (["capture", "--prompt-file", file, "--decode-steps", "2"], "--out"),
+            (["generate", "--prompt", "Hi", "--backend", "cuda"], "--backend"),
+            (["bench", "model", "--contexts", "512,x"], "--contexts"),
+            (["bench", "model", "--contexts", "0"], "--contexts"),
+            (["bench", "model", "--repeats", "0"], "--repeats"),
+            (["bench", "model", "--backend", "gpu"], "--backend"),
         ]
         for (args, expected) in cases {
             let r = try cli.magicpig(args, environment: empty)

@@ -21,9 +21,13 @@ extension LanguageModel {
                 for lo in stride(from: 0, to: w.rows, by: size) { chunks.append((i, lo..<min(w.rows, lo + size))) }
             }
             let work = chunks
+            // One 8-bit copy of x for every matrix with an integer kernel (all share the input).
+            let columns = matrices[0].columns
+            let quantized = matrices.contains { QuantizedDot.hasInt8Kernel($0.type) } && columns % 32 == 0
+                ? QuantizedActivation(x, count: columns) : nil
             Parallel.forEach(work.count, threads: threads) { c in
                 let (i, range) = work[c]
-                matrices[i].multiply(xp.pointer, rows: range, into: outputs[i].pointer + range.lowerBound)
+                matrices[i].multiply(xp.pointer, quantized: quantized, rows: range, into: outputs[i].pointer + range.lowerBound)
             }
         } else {
             var blocks: [(Int, Range<Int>)] = []

@@ -63,7 +63,16 @@ public struct WeightMatrix: @unchecked Sendable {
         Dequantize.elements(type, from: row(range.lowerBound), count: range.count * columns, into: destination)
     }
 
-    /// y[r] = W[r]·x for r in `range` (single-threaded), writing y[r − range.lowerBound].
+    /// y[r] = W[r]·x for r in `range` (single-threaded), with x quantised to 8 bits (decode; see
+    /// `QuantizedActivation`). Types without an integer kernel use the float path on `x`.
+    func multiply(_ x: UnsafePointer<Float>, quantized a: QuantizedActivation?, rows range: Range<Int>,
+                  into y: UnsafeMutablePointer<Float>) {
+        guard let a, QuantizedDot.hasInt8Kernel(type) else { return multiply(x, rows: range, into: y) }
+        for r in range { y[r - range.lowerBound] = QuantizedDot.dot(type, row(r), a) }
+    }
+
+    /// y[r] = W[r]·x for r in `range` (single-threaded), writing y[r − range.lowerBound]; Float32 x, the
+    /// reference the integer kernels are tested against.
     public func multiply(_ x: UnsafePointer<Float>, rows range: Range<Int>, into y: UnsafeMutablePointer<Float>) {
         if QuantizedDot.isFused(type) {
             for r in range { y[r - range.lowerBound] = QuantizedDot.dot(type, row(r), x, count: columns) }

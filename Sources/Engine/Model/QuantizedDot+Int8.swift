@@ -1,0 +1,199 @@
+/// Integer dot products of quantised weight rows with a `QuantizedActivation`: per 32-element block the
+/// products q_w·q_x are summed in Int32, then scaled once by the weight's and the activation's scales.
+///
+/// The per-block sums are plain loops with constant trip counts over 8-bit values widened to Int32: LLVM turns
+/// them into 16-bit multiply-add vector instructions (pmaddwd). A probe on SmolLM2's Q4_1 rows (1536 × 576)
+/// ran 0.13 ns per weight against 0.26 for the float kernel (`QuantizedDot.q4_1`); hand-written SIMD16<Int16>
+/// versions were slower (LLVM shuffled the nibbles apart). Scales are applied in Float, block by block.
+extension QuantizedDot {
+    /// Whether `dot(_:_:_:)` has an integer kernel for the type.
+    static func hasInt8Kernel(_ type: GGMLType) -> Bool {
+        switch type {
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q4_K, .q6_K: return true
+        default: return false
+        }
+    }
+
+    /// Σ w·x over a whole row, x quantised (`a.count` elements).
+    @inline(__always)
+    static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        switch type {
+        case .q8_0: return q8_0(row, a)
+        case .q4_0: return q4_0(row, a)
+        case .q4_1: return q4_1(row, a)
+        case .q5_0: return q5_0(row, a)
+        case .q4_K: return q4_K(row, a)
+        case .q6_K: return q6_K(row, a)
+        default: preconditionFailure("no integer kernel for \(type)")
+        }
+    }
+
+    // SmolLM2's two types (Q4_1 layers, Q8_0 head) take four blocks per step into SIMD4 lanes: with one scalar
+    // accumulator every block waited on the previous block's add (≈ 12 % more CPU time per row in the probe).
+    // A closure- or protocol-based driver for this lost the gain (the closure was not inlined), so it is written out.
+
+    static func q8_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        let blocks = a.count / 32
+        var acc = SIMD4<Float>()
+        var b = 0
+        while b + 4 <= blocks {
+            var sums = SIMD4<Int32>(), scales = SIMD4<Float>()
+            for u in 0..<4 {
+                let block = row + 34 * (b + u)
+                sums[u] = q8_0Block(block, a.quants + 32 * (b + u))
+                scales[u] = half(block, 0) * a.scales[b + u]
+            }
+            acc += float(sums) * scales
+            b += 4
+        }
+        var tail: Float = 0
+        for b in b..<blocks {
+            let block = row + 34 * b
+            tail += half(block, 0) * a.scales[b] * Float(q8_0Block(block, a.quants + 32 * b))
+        }
+        return acc.sum() + tail
+    }
+
+    @inline(__always)
+    static func q8_0Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
+        let q = (block + 2).assumingMemoryBound(to: Int8.self)
+        var s: Int32 = 0
+        for j in 0..<32 { s &+= Int32(q[j]) &* Int32(x[j]) }
+        return s
+    }
+
+    /// Q4_1: value = d·q + m, so a block adds d·d_x·Σ q·q_x + m·Σx; low nibbles are elements 0..<16, high 16..<32.
+    static func q4_1(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        let blocks = a.count / 32
+        var acc = SIMD4<Float>(), offsets = SIMD4<Float>()
+        var b = 0
+        while b + 4 <= blocks {
+            var sums = SIMD4<Int32>(), scales = SIMD4<Float>(), minima = SIMD4<Float>()
+            for u in 0..<4 {
+                let block = row + 20 * (b + u)
+                sums[u] = q4_1Block(block, a.quants + 32 * (b + u))
+                scales[u] = half(block, 0) * a.scales[b + u]
+                minima[u] = half(block, 2) * a.sums[b + u]
+            }
+            acc += float(sums) * scales
+            offsets += minima
+            b += 4
+        }
+        var tail: Float = 0
+        for b in b..<blocks {
+            let block = row + 20 * b
+            tail += half(block, 0) * a.scales[b] * Float(q4_1Block(block, a.quants + 32 * b)) + half(block, 2) * a.sums[b]
+        }
+        return (acc + offsets).sum() + tail
+    }
+
+    @inline(__always)
+    static func q4_1Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
+        let q = (block + 4).assumingMemoryBound(to: UInt8.self)
+        var s: Int32 = 0
+        for j in 0..<16 { s &+= Int32(q[j] & 0x0F) &* Int32(x[j]) &+ Int32(q[j] &>> 4) &* Int32(x[j + 16]) }
+        return s
+    }
+
+    @inline(__always)
+    static func float(_ v: SIMD4<Int32>) -> SIMD4<Float> {
+        var r = SIMD4<Float>()
+        for i in 0..<4 { r[i] = Float(v[i]) }
+        return r
+    }
+
+    /// Q4_0: value = d·(q − 8).
+    static func q4_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        var acc: Float = 0
+        for b in 0 ..< a.count / 32 {
+            let block = row + 18 * b
+            let q = (block + 2).assumingMemoryBound(to: UInt8.self), x = a.quants + 32 * b
+            var s: Int32 = 0
+            for j in 0..<16 {
+                s &+= (Int32(q[j] & 0x0F) &- 8) &* Int32(x[j]) &+ (Int32(q[j] &>> 4) &- 8) &* Int32(x[j + 16])
+            }
+            acc += half(block, 0) * a.scales[b] * Float(s)
+        }
+        return acc
+    }
+
+    /// Q5_0: value = d·(q − 16), the fifth bit of element j in bit j of a u32.
+    static func q5_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        var acc: Float = 0
+        for b in 0 ..< a.count / 32 {
+            let block = row + 22 * b
+            let high = block.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+            let q = (block + 6).assumingMemoryBound(to: UInt8.self), x = a.quants + 32 * b
+            var s: Int32 = 0
+            for j in 0..<16 {
+                let lo = Int32(q[j] & 0x0F) | Int32((high &>> UInt32(j)) & 1) &<< 4
+                let hi = Int32(q[j] &>> 4) | Int32((high &>> UInt32(j + 16)) & 1) &<< 4
+                s &+= (lo &- 16) &* Int32(x[j]) &+ (hi &- 16) &* Int32(x[j + 16])
+            }
+            acc += half(block, 0) * a.scales[b] * Float(s)
+        }
+        return acc
+    }
+
+    /// Q4_K: per 32-element sub-block s, value = d·scale_s·q − dmin·min_s; each sub-block is one activation block.
+    static func q4_K(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        var acc: Float = 0
+        for sb in 0 ..< a.count / 256 {
+            let block = row + 144 * sb
+            let d = half(block, 0), dmin = half(block, 2)
+            let scales = block + 4, qs = (block + 16).assumingMemoryBound(to: UInt8.self)
+            var blockAcc: Float = 0, minAcc: Float = 0
+            for group in 0..<4 {
+                let (s0, m0) = Dequantize.scaleMin(scales, 2 * group)
+                let (s1, m1) = Dequantize.scaleMin(scales, 2 * group + 1)
+                let q = qs + 32 * group
+                let b0 = 8 * sb + 2 * group, b1 = b0 + 1
+                let x0 = a.quants + 32 * b0, x1 = a.quants + 32 * b1
+                var lo: Int32 = 0, hi: Int32 = 0
+                for j in 0..<32 {
+                    lo &+= Int32(q[j] & 0x0F) &* Int32(x0[j])
+                    hi &+= Int32(q[j] &>> 4) &* Int32(x1[j])
+                }
+                blockAcc += Float(s0) * a.scales[b0] * Float(lo) + Float(s1) * a.scales[b1] * Float(hi)
+                minAcc += Float(m0) * a.sums[b0] + Float(m1) * a.sums[b1]
+            }
+            acc += d * blockAcc - dmin * minAcc
+        }
+        return acc
+    }
+
+    /// Q6_K: value = d·scale·(q − 32), one signed scale per 16 elements. Element 128h + 32k + l (h < 2, k < 4,
+    /// l < 32) takes its low 4 bits from ql[64h + l + 32(k & 1)] (low nibble for k < 2, high otherwise) and its
+    /// high 2 bits from qh[32h + l] >> 2k; its scale is sc[8h + l/16 + 2k].
+    static func q6_K(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        var acc: Float = 0
+        for sb in 0 ..< a.count / 256 {
+            let block = row + 210 * sb
+            let d = half(block, 208)
+            let sc = (block + 192).assumingMemoryBound(to: Int8.self)
+            var blockAcc: Float = 0
+            for h in 0..<2 {
+                let ql = (block + 64 * h).assumingMemoryBound(to: UInt8.self)
+                let qh = (block + 128 + 32 * h).assumingMemoryBound(to: UInt8.self)
+                for k in 0..<4 {
+                    let low = ql + 32 * (k & 1), shift = UInt8(2 * k), nibbleShift = UInt8(k < 2 ? 0 : 4)
+                    let blockIndex = 8 * sb + 4 * h + k
+                    let x = a.quants + 32 * blockIndex
+                    var s0: Int32 = 0, s1: Int32 = 0
+                    for l in 0..<16 {
+                        let q = Int32((low[l] &>> nibbleShift) & 0x0F) | Int32((qh[l] &>> shift) & 3) &<< 4
+                        s0 &+= (q &- 32) &* Int32(x[l])
+                    }
+                    for l in 16..<32 {
+                        let q = Int32((low[l] &>> nibbleShift) & 0x0F) | Int32((qh[l] &>> shift) & 3) &<< 4
+                        s1 &+= (q &- 32) &* Int32(x[l])
+                    }
+                    let scaled = s0 &* Int32(sc[8 * h + 2 * k]) &+ s1 &* Int32(sc[8 * h + 1 + 2 * k])
+                    blockAcc += a.scales[blockIndex] * Float(scaled)
+                }
+            }
+            acc += d * blockAcc
+        }
+        return acc
+    }
+}
