@@ -10,8 +10,8 @@ public enum Experiment {
         public var overrides: [String] = []
         public var threads: Int = Parallel.defaultThreadCount
         public var quiet = false
-        /// Where a model's dense products run (`kind: accuracy`); nil is the pure-Swift backend.
-        public var backend: (any ComputeBackend)?
+        /// Where a model's dense products run (`kind: accuracy`).
+        public var backend: BackendChoice = .default
         public init() {}
     }
 
@@ -63,9 +63,9 @@ extension Experiment {
     /// Loads the model, answers every prompt, writes accuracy.csv, ruler_table.csv/.md and predictions.jsonl.
     static func runAccuracy(_ config: ExperimentConfig, out: String, options: Options, progress: Progress) throws -> AccuracyRunner.Outcome {
         let spec = config.accuracy
-        let url = try ModelStore().resolve(spec.model)
-        let model = try LanguageModel(path: url.path, backend: options.backend ?? SwiftBackend(), threads: options.threads)
-        let codec = try PromptCodec(tokenizer: Tokenizer(gguf: model.file!), chat: spec.chat, stopTokens: model.stopTokens)
+        let loaded = try ModelLoader.load(name: spec.model, backend: options.backend, threads: options.threads)
+        let model = loaded.model
+        let codec = try PromptCodec(tokenizer: loaded.tokenizer, chat: spec.chat, stopTokens: model.stopTokens)
         let methods = try config.methodConfigurations().map(\.id)
         progress.say("\(config.name): \(spec.model) answers \(spec.tasks.count) task(s) × \(spec.samplesPerTask) samples at \(spec.lengths.map(String.init).joined(separator: ", ")) tokens, setups \(spec.setups.map(\.rawValue).joined(separator: "+")), reference + \(methods.joined(separator: ", ")) → \(out)")
         let outcome = try AccuracyRunner(config: config, model: model, codec: codec, outputFolder: out, progress: progress).run()

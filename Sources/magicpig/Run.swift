@@ -23,6 +23,9 @@ struct Run: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = Parallel.defaultThreadCount
 
+    @Option(help: "Compute backend for a model's prefill products (kind: accuracy): openblas or swift.")
+    var backend: BackendChoice = .default
+
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
@@ -36,6 +39,7 @@ struct Run: ParsableCommand {
         options.overrides = overrides
         options.threads = threads
         options.quiet = quiet
+        options.backend = backend
         let folder = try Experiment.run(configPath: config, options: options)
         print(folder)
     }
