@@ -17,6 +17,35 @@ public enum GatherAttention {
         }
     }
 
+    /// Group dots: out[j·stride + i] = q_j·k_{rows[i]} for the g queries [g·dim] of one KV head,
+    /// each row read once for the group. Query j's numbers equal its single `dots`.
+    public static func dots(head: KVHead, queries: UnsafePointer<Float>, group g: Int, rows: UnsafePointer<Int32>,
+                            count: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+        switch head.dtype {
+        case .float32:
+            GroupScores.compute(Float.self, keys: head.keys, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                queries: queries, queryCount: g, stride: stride, into: out)
+        case .float16:
+            GroupScores.compute(Float16.self, keys: head.keys, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                queries: queries, queryCount: g, stride: stride, into: out)
+        }
+    }
+
+    /// Group weighted sum: out[j·dim ..< (j+1)·dim] += Σ_i weights[j·stride + i]·v_{rows[i]},
+    /// each row read once for the group. A zero weight leaves query j's sum bit for bit as if
+    /// the row were not listed (finite values).
+    public static func weightedSum(head: KVHead, weights: UnsafePointer<Float>, group g: Int, rows: UnsafePointer<Int32>,
+                                   count: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+        switch head.dtype {
+        case .float32:
+            GroupScores.accumulate(Float.self, values: head.values, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                   weights: weights, queryCount: g, stride: stride, into: out)
+        case .float16:
+            GroupScores.accumulate(Float16.self, values: head.values, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                   weights: weights, queryCount: g, stride: stride, into: out)
+        }
+    }
+
     /// Softmax of logits[0..<count] (in place), output = Σ p_i·v_{rows[i]}; returns the
     /// log-sum-exp, −∞ with a zero output for an empty set (a part with no keys weighs nothing).
     @discardableResult

@@ -59,7 +59,7 @@ enum GroupScores {
     @inline(__always)
     static func prefetch<E: KVElement, R: RowIndex>(_: E.Type, _ base: UnsafeRawPointer, _ rows: R, _ i: Int, _ count: Int, _ d: Int) {
         if R.isScattered && i < count {
-            Prefetch.read(base + rows(i) &* d &* E.dtype.bytesPerElement, bytes: d &* E.dtype.bytesPerElement)
+            Prefetch.readToL2(base + rows(i) &* d &* E.dtype.bytesPerElement, bytes: d &* E.dtype.bytesPerElement)
         }
     }
 

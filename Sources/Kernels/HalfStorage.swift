@@ -98,8 +98,8 @@ public final class LayerKV: @unchecked Sendable {
         self.dtype = dtype
         count = 0
         let bytes = max(1, kvHeads * capacity * dim * dtype.bytesPerElement)
-        keys = .allocate(byteCount: bytes, alignment: 64)
-        values = .allocate(byteCount: bytes, alignment: 64)
+        keys = LargeAllocation.allocate(byteCount: bytes)
+        values = LargeAllocation.allocate(byteCount: bytes)
     }
 
     deinit {

@@ -16,6 +16,12 @@ public enum Prefetch {
         Builtin.int_prefetch_RawPointer(p._rawValue, Builtin.zeroInitializer(), (3 as Int32)._value, (1 as Int32)._value)
     }
 
+    /// Prefetch the line holding `p` into the second-level cache (and outward), not L1.
+    @inlinable @inline(__always)
+    public static func readToL2(_ p: UnsafeRawPointer) {
+        Builtin.int_prefetch_RawPointer(p._rawValue, Builtin.zeroInitializer(), (2 as Int32)._value, (1 as Int32)._value)
+    }
+
     /// Prefetch `bytes` bytes from `p` (every 64-byte line they touch).
     @inlinable @inline(__always)
     public static func read(_ p: UnsafeRawPointer, bytes: Int) {
@@ -25,6 +31,17 @@ public enum Prefetch {
             o &+= 64
         }
         // A row that does not start on a line boundary ends in one more line.
-        if bytes > 0 { read(p + (bytes - 1)) }
+        if Int(bitPattern: p) & 63 != 0 && bytes > 0 { read(p + (bytes - 1)) }
+    }
+
+    /// As `read(_:bytes:)`, into the second-level cache.
+    @inlinable @inline(__always)
+    public static func readToL2(_ p: UnsafeRawPointer, bytes: Int) {
+        var o = 0
+        while o < bytes {
+            readToL2(p + o)
+            o &+= 64
+        }
+        if Int(bitPattern: p) & 63 != 0 && bytes > 0 { readToL2(p + (bytes - 1)) }
     }
 }
