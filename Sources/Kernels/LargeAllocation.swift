@@ -33,10 +33,17 @@ public final class LargeBuffer<T: BitwiseCopyable>: @unchecked Sendable {
 
     public init(zeroed count: Int) {
         self.count = count
-        let raw = LargeAllocation.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * MemoryLayout<T>.stride)
+        let bytes = Swift.max(count, 1) * MemoryLayout<T>.stride
+        let raw = LargeAllocation.allocate(byteCount: bytes)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         pointer = raw.assumingMemoryBound(to: T.self)
     }
 
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+}
+
+extension LargeBuffer: RandomAccessCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(i: Int) -> T { pointer[i] }
 }
