@@ -5,7 +5,8 @@ import Kernels
 /// centred middle keys (built once after prefill), then per decode step and query head: the
 /// query's L codes, retrieval of S with the ≥ threshold collision rule, importance-weighted logits
 /// q·k_i/√d − ln(u_i + 1e−4) over the gathered rows, softmax and Σ p_i·v_i with its log-sum-exp.
-/// Query heads run in parallel (thread count chosen at run time).
+/// KV heads run in parallel (thread count chosen at run time), each with its GQA group's queries
+/// sharing one gather of the rows they sampled (`MagicPIGIndex.attend(queries:group:…)`).
 ///
 /// Same semantics as `MagicPIG` (shared/reference/magicpig.md) over the same W: same k̄, same
 /// codes, same S; two implementation choices differ within float tolerance:
