@@ -4,10 +4,11 @@ import Foundation
 /// tables): 2 MiB aligned and, on Linux, advised for transparent huge pages.
 ///
 /// Why: the sparse methods read rows scattered over hundreds of MB (MagicPIG's sampled set is
-/// ≈ 1 row in 15 at 64K tokens, so nearly every row is on a page of its own), and with 4 KiB pages
-/// each such row also missed the TLB and waited for a page walk: the gather ran at ≈ 2 GB/s with
-/// rows prefetched. 2 MiB pages cover 512 times more memory per TLB entry. Where the kernel has
-/// THP off, or on other systems, this is an ordinary aligned allocation.
+/// ≈ 1 row in 15 at 64K tokens, so nearly every row is on a 4 KiB page of its own and misses the
+/// TLB); a 2 MiB page covers 512 times more memory per TLB entry. Measured on the shared EPYC the
+/// effect on a MagicPIG step was within the noise of a loaded machine (≤ 15 %); it costs nothing
+/// but rounding large arrays up to 2 MiB. Where the kernel has THP off, or on other systems, this
+/// is an ordinary aligned allocation.
 public enum LargeAllocation {
     public static let hugePageBytes = 2 << 20
 
