@@ -38,7 +38,8 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
 
         // Pure Swift numeric building blocks: no I/O, no C library (builds on the GPU machine).
-        .target(name: "Kernels", swiftSettings: optimised),
+        // BuiltinModule: `Prefetch` reaches llvm.prefetch through the Builtin module (Prefetch.swift).
+        .target(name: "Kernels", swiftSettings: optimised + [.enableExperimentalFeature("BuiltinModule")]),
         // One file per attention approximator behind one protocol; pure math.
         .target(name: "Approximators", dependencies: ["Kernels"], swiftSettings: optimised),
         // What comes from disk or is generated: the HDF5 capture format, synthetic captures, RULER task

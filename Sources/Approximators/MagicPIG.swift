@@ -126,19 +126,26 @@ final class PreparedMagicPIG: RowBufferedHead {
         }
         if nMiddle > 0 && g > 0 { w.codes(q, rows: g, projected: projected.reserve(g * w.columnCount), into: c) }
         let staticRows = layout.staticRanges(count: n)
-        return (0..<g).map { j in
-            var output = [Float](repeating: 0, count: d)
-            let (lse, sCount, total) = output.withUnsafeMutableBufferPointer {
-                index.attend(query: q + j * d, codes: c + j * L, head: head, staticRows: staticRows, scratch: scratch,
-                             into: $0.baseAddress!)
+        var outputs = [Float](repeating: 0, count: g * d)
+        var results = [MagicPIGResult](repeating: MagicPIGResult(logSumExp: 0, sampled: 0, total: 0), count: g)
+        outputs.withUnsafeMutableBufferPointer { o in
+            results.withUnsafeMutableBufferPointer { r in
+                index.attend(queries: q, group: g, codes: c, head: head, staticRows: staticRows, scratch: scratch,
+                             outputs: o.baseAddress!, results: r.baseAddress!)
             }
+        }
+        let stride = index.scratchStride(staticRows: staticRows)
+        return (0..<g).map { j in
+            let r = results[j]
             let cost = AttentionCost(
-                keysTotal: n, keysAttended: total, keysScored: total,
-                flops: 2 * Double(d * K * L) + 4 * Double(d * total),
-                costFraction: nMiddle > 0 ? Double(sCount) / Double(nMiddle) : 0, sampled: sCount)
+                keysTotal: n, keysAttended: r.total, keysScored: r.total,
+                flops: 2 * Double(d * K * L) + 4 * Double(d * r.total),
+                costFraction: nMiddle > 0 ? Double(r.sampled) / Double(nMiddle) : 0, sampled: r.sampled)
             let weights = recordWeights
-                ? SubsetAttention.weights(rows: scratch.rows.pointer, probabilities: scratch.logits.pointer, count: total) : nil
-            return AttentionResult(output: output, logSumExp: lse, cost: cost, weights: weights)
+                ? SubsetAttention.weights(rows: scratch.rows.pointer + j * stride, probabilities: scratch.logits.pointer + j * stride,
+                                          count: r.total) : nil
+            return AttentionResult(output: Array(outputs[(j * d)..<((j + 1) * d)]), logSumExp: r.logSumExp, cost: cost,
+                                   weights: weights)
         }
     }
 }

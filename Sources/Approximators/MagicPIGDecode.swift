@@ -5,7 +5,8 @@ import Kernels
 /// centred middle keys (built once after prefill), then per decode step and query head: the
 /// query's L codes, retrieval of S with the ≥ threshold collision rule, importance-weighted logits
 /// q·k_i/√d − ln(u_i + 1e−4) over the gathered rows, softmax and Σ p_i·v_i with its log-sum-exp.
-/// Query heads run in parallel (thread count chosen at run time).
+/// KV heads run in parallel (thread count chosen at run time), each with its GQA group's queries
+/// sharing one gather of the rows they sampled (`MagicPIGIndex.attend(queries:group:…)`).
 ///
 /// Same semantics as `MagicPIG` (shared/reference/magicpig.md) over the same W: same k̄, same
 /// codes, same S; two implementation choices differ within float tolerance:
@@ -24,7 +25,8 @@ public final class MagicPIGDecode: @unchecked Sendable {
     /// Whether every KV head uses the same W: then all query heads are hashed in one product.
     let sharedProjection: Bool
     let heads: [MagicPIGIndex]
-    /// One scratch per query head (grown on the first step); steps run one at a time.
+    /// One scratch per worker thread (grown on the first step), so the retrieval counters and
+    /// buffers stay in that core's caches; steps run one at a time.
     private var scratch: [MagicPIGScratch] = []
 
     /// Builds the tables of every KV head from rows [0, layout.promptLength) of `cache`, heads in
@@ -62,7 +64,7 @@ public final class MagicPIGDecode: @unchecked Sendable {
         let d = cache.dim, hkv = cache.kvHeads, L = projections[0].tables, kl = projections[0].columnCount
         precondition(queries.count % (d * hkv) == 0, "MagicPIGDecode: queries must be [heads, \(d)] with heads a multiple of \(hkv)")
         let heads = queries.count / d, g = heads / hkv
-        while scratch.count < heads { scratch.append(MagicPIGScratch()) }
+        while scratch.count < Parallel.workers(hkv, threads: threads) { scratch.append(MagicPIGScratch()) }
         let out = UnsafeMutablePointer<Float>.allocate(capacity: heads * d)
         let lse = UnsafeMutablePointer<Float>.allocate(capacity: heads)
         let sampled = UnsafeMutablePointer<Int>.allocate(capacity: heads)
@@ -84,12 +86,18 @@ public final class MagicPIGDecode: @unchecked Sendable {
                                                  into: cp.pointer + first * L)
                 }
             }
-            Parallel.forEach(heads, threads: threads) { head in
-                let r = self.heads[head / g].attend(query: q.pointer + head * d, codes: cp.pointer + head * L,
-                                                    head: self.cache.head(head / g), staticRows: staticRows,
-                                                    scratch: self.scratch[head], into: op.pointer + head * d)
-                lp.pointer[head] = r.logSumExp
-                sp.pointer[head] = r.sampled
+            // One item per KV head: its GQA group's queries share each gathered row (`MagicPIGIndex`).
+            let scratch = self.scratch
+            Parallel.forEach(hkv, threads: threads) { worker, h in
+                withUnsafeTemporaryAllocation(of: MagicPIGResult.self, capacity: g) { results in
+                    self.heads[h].attend(queries: q.pointer + h * g * d, group: g, codes: cp.pointer + h * g * L,
+                                         head: self.cache.head(h), staticRows: staticRows, scratch: scratch[worker],
+                                         outputs: op.pointer + h * g * d, results: results.baseAddress!)
+                    for j in 0..<g {
+                        lp.pointer[h * g + j] = results[j].logSumExp
+                        sp.pointer[h * g + j] = results[j].sampled
+                    }
+                }
             }
         }
         return (Array(UnsafeBufferPointer(start: out, count: heads * d)), Array(UnsafeBufferPointer(start: lse, count: heads)),

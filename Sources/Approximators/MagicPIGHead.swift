@@ -39,62 +39,134 @@ struct MagicPIGIndex: Sendable {
 
     var projection: SimHashProjection { tables.projection }
 
-    /// One query over `staticRows` (attended exactly) ∪ S(q): leaves the rows in scratch.rows and
-    /// their probabilities in scratch.logits ([0, total)), the output in `output`.
+    /// The queries of one GQA group [g·dim] over `staticRows` (attended exactly) ∪ S(q_j), each
+    /// with its own S: output j in outputs[j·dim ..< (j+1)·dim], and per query the log-sum-exp,
+    /// |S| and |T ∪ S|. Query j's rows and probabilities are left in `scratch.rows(j)` and
+    /// `scratch.probabilities(j)`.
+    ///
+    /// The group shares the memory traffic: its sampled sets overlap (the queries of a group
+    /// attend to the same keys), so each row of T ∪ (∪_j S_j) is read once — K for the g dot
+    /// products, V for the g weighted sums, in row order with rows prefetched ahead — instead
+    /// of once per query that sampled it. Query j's softmax runs over its own T ∪ S_j, and a row
+    /// outside S_j enters its V sum with weight exactly 0, which leaves the fused sum unchanged,
+    /// so query j's result is bit for bit the one it gets alone (g = 1).
     ///
     /// Logits are formed with raw keys, q·k_i/√d, which differ from the specification's centred
     /// q·k̃_i/√d by the per-query constant q·k̄/√d: the softmax is identical and the log-sum-exp
     /// comes out directly in the raw-key space the merge needs.
-    func attend(query q: UnsafePointer<Float>, codes: UnsafePointer<UInt32>, head: KVHead,
-                staticRows: (Range<Int>, Range<Int>), scratch: MagicPIGScratch,
-                into output: UnsafeMutablePointer<Float>) -> (logSumExp: Float, sampled: Int, total: Int) {
-        let d = head.dim
-        let staticCount = staticRows.0.count + staticRows.1.count
-        let rows = scratch.rows.reserve(max(staticCount + middle.count, 1))
-        let logits = scratch.logits.reserve(max(staticCount + middle.count, 1))
-        var t = 0
-        for i in staticRows.0 { rows[t] = Int32(i); t += 1 }
-        for i in staticRows.1 { rows[t] = Int32(i); t += 1 }
-        var sCount = 0
+    func attend(queries q: UnsafePointer<Float>, group g: Int, codes: UnsafePointer<UInt32>, head: KVHead,
+                staticRows: (Range<Int>, Range<Int>), scratch: MagicPIGScratch, outputs: UnsafeMutablePointer<Float>,
+                results: UnsafeMutablePointer<MagicPIGResult>) {
+        let d = head.dim, L = projection.tables
+        let t = staticRows.0.count + staticRows.1.count
+        let capacity = scratchStride(staticRows: staticRows)
+        let words = SegmentedSimHashTables.bitmapWords(middle.count)
+        let rows = scratch.union.reserve(capacity)
+        let sampled = scratch.bitmaps(g * words)
+        var u = 0
+        for i in staticRows.0 { rows[u] = Int32(i); u += 1 }
+        for i in staticRows.1 { rows[u] = Int32(i); u += 1 }
         if !middle.isEmpty {
-            sCount = tables.retrieve(codes: codes, threshold: threshold, counters: scratch.counters(middle.count),
-                                     into: rows + t)
+            let counters = scratch.counters(middle.count)
+            for j in 0..<g {
+                tables.mark(codes: codes + j * L, threshold: threshold, counters: counters, sampled: sampled + j * words)
+            }
+            // The union in row order, with each row's ‖k̃‖ gathered once for the group (in row
+            // order; read per query behind a membership test it missed the cache at random).
             let base = Int32(middle.lowerBound)
-            for e in t..<(t + sCount) { rows[e] += base }
-        }
-        let total = t + sCount
-        GatherAttention.dots(head: head, query: q, rows: rows, count: total, into: logits)
-        let scale = 1 / Float(d).squareRoot()
-        for i in 0..<t { logits[i] *= scale }
-        if sCount > 0 {
-            let qNorm = Vector.norm(q, count: d)
-            let qMean = keyMean.withUnsafeBufferPointer { Vector.dot(q, $0.baseAddress!, count: d) }
+            let unionNorms = scratch.norms.reserve(capacity)
             middleNorms.withUnsafeBufferPointer { norms in
-                for e in t..<total {
-                    let dot = logits[e], m = Int(rows[e]) - middle.lowerBound
-                    let denominator = qNorm * norms[m]
-                    // A zero query or a key equal to k̄ has no angle; treat it as orthogonal.
-                    let cosine = denominator > 0 ? (dot - qMean) / denominator : 0
-                    logits[e] = dot * scale - logWeight(cosine)
+                for w in 0..<words {
+                    var any: UInt64 = 0
+                    for j in 0..<g { any |= sampled[j * words + w] }
+                    while any != 0 {
+                        let r = w * 64 + any.trailingZeroBitCount
+                        rows[u] = base + Int32(r)
+                        unionNorms[u] = norms[r]
+                        u += 1
+                        any &= any &- 1
+                    }
                 }
             }
         }
-        let lse = GatherAttention.finish(head: head, logits: logits, rows: rows, count: total, into: output)
-        return (lse, sCount, total)
+        let dots = scratch.dots.reserve(g * capacity)
+        GatherAttention.dots(head: head, queries: q, group: g, rows: rows, count: u, stride: u, into: dots)
+        let weights = scratch.weights.reserve(g * capacity)
+        let logits = scratch.logits.reserve(g * capacity), kept = scratch.rows.reserve(g * capacity)
+        let scale = 1 / Float(d).squareRoot()
+        for j in 0..<g {
+            let qj = q + j * d, dj = dots + j * u, wj = weights + j * u
+            let lj = logits + j * capacity, rj = kept + j * capacity
+            let position = scratch.positions.reserve(capacity)
+            var m = 0
+            for i in 0..<t {
+                lj[m] = dj[i] * scale; rj[m] = rows[i]; position[m] = Int32(i)
+                m += 1
+            }
+            if u > t {
+                let qNorm = Vector.norm(qj, count: d)
+                let qMean = keyMean.withUnsafeBufferPointer { Vector.dot(qj, $0.baseAddress!, count: d) }
+                let bits = sampled + j * words, unionNorms = scratch.norms.pointer
+                // Branch-free compaction of the union to T ∪ S_j: every row is written at m,
+                // and m advances for members only (a membership branch mispredicted often).
+                for i in t..<u {
+                    let r = Int(rows[i]) - middle.lowerBound
+                    let member = Int(truncatingIfNeeded: (bits[r >> 6] >> UInt64(r & 63)) & 1)
+                    let dot = dj[i], denominator = qNorm * unionNorms[i]
+                    // A zero query or a key equal to k̄ has no angle; treat it as orthogonal.
+                    let cosine = denominator > 0 ? (dot - qMean) / denominator : 0
+                    lj[m] = dot * scale - logWeight(cosine); rj[m] = rows[i]; position[m] = Int32(i)
+                    m += member
+                }
+                bits.update(repeating: 0, count: words)
+            }
+            // Softmax over T ∪ S_j; weight 0 for the union's other rows (`GatherAttention.finish`).
+            wj.update(repeating: 0, count: u)
+            let lse = m > 0 ? Softmax.inPlace(lj, count: m) : -.infinity
+            for i in 0..<m { wj[Int(position[i])] = lj[i] }
+            results[j] = MagicPIGResult(logSumExp: lse, sampled: m - t, total: m)
+        }
+        outputs.update(repeating: 0, count: g * d)
+        if u > 0 {
+            GatherAttention.weightedSum(head: head, weights: weights, group: g, rows: rows, count: u, stride: u, into: outputs)
+        }
     }
 }
 
-/// Per-query-stream scratch of MagicPIG: retrieval counters that stay zero between queries (the
-/// retrieval resets what it touched), and growable row and logit buffers. Allocated once per
-/// prepared head or per query head of a decode kernel, never per query: allocating and zeroing n
-/// counters per query (64 KB at 64K tokens, 32 times a step) is work a step does not need.
+extension MagicPIGIndex {
+    /// Elements per query in the scratch's per-query buffers (`MagicPIGScratch.rows`, `.logits`).
+    func scratchStride(staticRows: (Range<Int>, Range<Int>)) -> Int {
+        max(staticRows.0.count + staticRows.1.count + middle.count, 1)
+    }
+}
+
+/// One query's MagicPIG step: log-sum-exp of its logits over T ∪ S, |S| and |T ∪ S|.
+struct MagicPIGResult: Sendable {
+    var logSumExp: Float
+    var sampled: Int
+    var total: Int
+}
+
+/// Scratch of MagicPIG's step for one stream of groups (a prepared head, or a worker of a decode
+/// kernel): retrieval counters and S bitmaps that stay zero between groups (the step clears what
+/// it set), and growable buffers for the union, dots, logits and weights. Allocated once, never
+/// per query: allocating and zeroing n counters per query (64 KB at 64K tokens, 32 times a step)
+/// is work a step does not need.
 final class MagicPIGScratch: @unchecked Sendable {
+    let union = Scratch<Int32>()
+    let dots = Scratch<Float>()
+    let weights = Scratch<Float>()
+    let positions = Scratch<Int32>()
+    let norms = Scratch<Float>()
+    /// Per query j: rows of T ∪ S_j at rows.pointer + j·capacity, their logits (probabilities
+    /// after the step) at logits.pointer + j·capacity.
     let rows = Scratch<Int32>()
     let logits = Scratch<Float>()
     private let zeroed = ZeroedCounters<UInt8>()
+    private let zeroedBits = ZeroedCounters<UInt64>()
 
-    /// n + 8 zeroed counters (the retrieval reads them eight at a time).
-    func counters(_ n: Int) -> UnsafeMutablePointer<UInt8> { zeroed.reserve(n + 8) }
+    func counters(_ n: Int) -> UnsafeMutablePointer<UInt8> { zeroed.reserve(n) }
+    func bitmaps(_ words: Int) -> UnsafeMutablePointer<UInt64> { zeroedBits.reserve(words) }
 }
 
 /// ln(u(cos) + 1e−4) for fixed K, L and threshold, tabulated over cos ∈ [−1, 1] and linearly

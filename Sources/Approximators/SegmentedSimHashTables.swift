@@ -16,9 +16,10 @@ public struct SegmentedSimHashTables: Sendable {
     /// Rows per segment (≤ 65 536 so a local index fits UInt16).
     public let segmentRows: Int
     /// Segment s, table l: local indices at indices[s·segmentRows·L + l·c_s ..< + c_s], c_s = rows in s.
-    let indices: [UInt16]
+    /// (Huge-page memory: the walk reads one bucket per table at scattered places.)
+    let indices: LargeBuffer<UInt16>
     /// Segment s, table l, bucket b: offsets[(s·L + l)·(2^K + 1) + b].
-    let offsets: [UInt32]
+    let offsets: LargeBuffer<UInt32>
 
     var bucketCount: Int { 1 << projection.bits }
     var segments: Int { (count + segmentRows - 1) / segmentRows }
@@ -31,8 +32,9 @@ public struct SegmentedSimHashTables: Sendable {
         precondition((1...65536).contains(segmentRows), "SegmentedSimHashTables: segments hold 1...65536 rows")
         let L = projection.tables, d = projection.dim, buckets = 1 << projection.bits, kl = projection.columnCount
         let segments = (count + segmentRows - 1) / segmentRows
-        var indices = [UInt16](repeating: 0, count: L * count)
-        var offsets = [UInt32](repeating: 0, count: segments * L * (buckets + 1))
+        let indexBuffer = LargeBuffer<UInt16>(zeroed: L * count)
+        let offsetBuffer = LargeBuffer<UInt32>(zeroed: segments * L * (buckets + 1))
+        let indices = indexBuffer.pointer, offsets = offsetBuffer.pointer
         let block = 48
         let projected = UnsafeMutablePointer<Float>.allocate(capacity: block * kl)
         let codes = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, L * min(count, segmentRows)))
@@ -65,8 +67,8 @@ public struct SegmentedSimHashTables: Sendable {
         self.projection = projection
         self.count = count
         self.segmentRows = segmentRows
-        self.indices = indices
-        self.offsets = offsets
+        self.indices = indexBuffer
+        self.offsets = offsetBuffer
     }
 
     public init(rows: [Float], projection: SimHashProjection, segmentRows: Int = 65536) {
@@ -93,59 +95,94 @@ public struct SegmentedSimHashTables: Sendable {
     /// Rows whose code equals the query's in at least `threshold` tables, ascending.
     public func retrieve(codes: [UInt32], threshold: Int) -> [Int32] {
         precondition(codes.count == projection.tables, "retrieve: need one code per table")
-        let counters = UnsafeMutablePointer<UInt8>.allocate(capacity: count + 8)
-        counters.initialize(repeating: 0, count: count + 8)
-        var out = [Int32](repeating: 0, count: count)
-        defer { counters.deallocate() }
-        let found = codes.withUnsafeBufferPointer { c in
-            out.withUnsafeMutableBufferPointer { retrieve(codes: c.baseAddress!, threshold: threshold, counters: counters, into: $0.baseAddress!) }
+        let counters = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
+        counters.initialize(repeating: 0, count: max(count, 1))
+        let words = Self.bitmapWords(count)
+        let sampled = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        sampled.initialize(repeating: 0, count: words)
+        defer { counters.deallocate(); sampled.deallocate() }
+        codes.withUnsafeBufferPointer { mark(codes: $0.baseAddress!, threshold: threshold, counters: counters, sampled: sampled) }
+        var out: [Int32] = []
+        for w in 0..<words {
+            var x = sampled[w]
+            while x != 0 {
+                out.append(Int32(w * 64 + x.trailingZeroBitCount))
+                x &= x &- 1
+            }
         }
-        return Array(out[0..<found])
+        return out
     }
 
+    /// 64-bit words of a bitmap over `rows` rows.
+    static func bitmapWords(_ rows: Int) -> Int { max(1, (rows + 63) / 64) }
+
+    /// Tables walked ahead of the one being counted: the bucket offsets of table l + 2·D and the
+    /// bucket of table l + D are requested while table l is walked, so the two dependent cache
+    /// misses per table (offset, then bucket) overlap with work instead of following each other.
+    static let walkAhead = 6
+
     /// Walks the query's L buckets in every segment counting collisions per row in `counters`
-    /// (capacity ≥ count + 8, all zero on entry and again on return), then scans the counters in
-    /// row order: the sampled rows come out ascending, so the gather that follows reads memory in
-    /// address order. Returns |S|; `out` needs capacity ≥ count.
-    public func retrieve(codes: UnsafePointer<UInt32>, threshold: Int, counters: UnsafeMutablePointer<UInt8>,
-                         into out: UnsafeMutablePointer<Int32>) -> Int {
+    /// (capacity ≥ count, all zero on entry and again on return) and sets bit i of `sampled`
+    /// (`bitmapWords(count)` words, zero on entry) for every row i whose count reaches
+    /// `threshold`: S as a bitmap, which the caller reads in row order.
+    ///
+    /// Why a bitmap: the counter pass it replaces read every counter (n bytes) per query to find
+    /// S; the bitmap is n/8 bytes, set only when a count reaches the threshold, and the counters
+    /// are cleared by one memset.
+    func mark(codes: UnsafePointer<UInt32>, threshold: Int, counters: UnsafeMutablePointer<UInt8>,
+              sampled: UnsafeMutablePointer<UInt64>) {
         precondition(threshold >= 1 && threshold <= 255, "retrieve: threshold must be in 1...255")
-        let L = projection.tables, buckets = bucketCount
-        indices.withUnsafeBufferPointer { idx in
-            offsets.withUnsafeBufferPointer { off in
-                for s in 0..<segments {
-                    let first = s * segmentRows, c = min(segmentRows, count - first)
-                    let seg = counters + first
-                    for l in 0..<L {
-                        let o = (s * L + l) * (buckets + 1) + Int(codes[l])
-                        let table = idx.baseAddress! + first * L + l * c
-                        for e in Int(off[o])..<Int(off[o + 1]) {
-                            let row = Int(table[e])
-                            let v = seg[row]
-                            seg[row] = v == 255 ? v : v + 1
+        let L = projection.tables, stride = bucketCount + 1, t = UInt8(threshold), D = Self.walkAhead
+        // Counts cannot pass 255 with fewer tables; with more they saturate there.
+        let saturating = L >= 255
+        do {
+            let idx = indices.pointer, off = offsets.pointer
+            do {
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * L) { bounds in
+                    for s in 0..<segments {
+                        let first = s * segmentRows, c = min(segmentRows, count - first)
+                        let seg = counters + first
+                        let offs = off + s * L * stride
+                        let tables = idx + first * L
+                        @inline(__always) func requestOffsets(_ l: Int) { Prefetch.read(offs + l * stride + Int(codes[l])) }
+                        @inline(__always) func requestBucket(_ l: Int) {
+                            let o = l * stride + Int(codes[l])
+                            let lo = offs[o], hi = offs[o + 1]
+                            bounds[2 * l] = lo
+                            bounds[2 * l + 1] = hi
+                            // The first lines; the hardware prefetcher follows a long bucket.
+                            Prefetch.read(tables + l * c + Int(lo), bytes: min(Int(hi - lo) * 2, 256))
+                        }
+                        for l in 0..<min(2 * D, L) { requestOffsets(l) }
+                        for l in 0..<min(D, L) { requestBucket(l) }
+                        for l in 0..<L {
+                            if l + 2 * D < L { requestOffsets(l + 2 * D) }
+                            if l + D < L { requestBucket(l + D) }
+                            let table = tables + l * c
+                            let lo = Int(bounds[2 * l]), hi = Int(bounds[2 * l + 1])
+                            if saturating {
+                                for e in lo..<hi {
+                                    let row = Int(table[e])
+                                    let v = seg[row]
+                                    let next = v == 255 ? v : v &+ 1
+                                    seg[row] = next
+                                    let r = first &+ row
+                                    sampled[r &>> 6] |= UInt64(next == t ? 1 : 0) &<< UInt64(r & 63)
+                                }
+                            } else {
+                                for e in lo..<hi {
+                                    let row = Int(table[e])
+                                    let next = seg[row] &+ 1
+                                    seg[row] = next
+                                    let r = first &+ row
+                                    sampled[r &>> 6] |= UInt64(next == t ? 1 : 0) &<< UInt64(r & 63)
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        // Eight counters per word; a word can only hold a sampled row if some byte reaches the
-        // threshold: for 2 that is a bit above bit 0 set (mask 0xFE…), for 1 any bit.
-        let words = (count + 7) / 8
-        let raw = UnsafeMutableRawPointer(counters)
-        let mask: UInt64 = threshold == 1 ? ~0 : (threshold == 2 ? 0xFEFE_FEFE_FEFE_FEFE : ~0)
-        let t = UInt8(threshold)
-        var found = 0
-        for w in 0..<words {
-            let word = raw.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)
-            if word == 0 { continue }
-            if word & mask != 0 {
-                for b in 0..<8 where counters[w * 8 + b] >= t && w * 8 + b < count {
-                    out[found] = Int32(w * 8 + b)
-                    found += 1
-                }
-            }
-            raw.storeBytes(of: 0, toByteOffset: w * 8, as: UInt64.self)
-        }
-        return found
+        counters.update(repeating: 0, count: count)
     }
 }

@@ -7,8 +7,9 @@ public enum Bandwidth {
     /// Best-of-`repeats` read bandwidth in GB/s (10^9 bytes per second) over `bytes` bytes.
     public static func measureRead(bytes: Int = 512 << 20, threads: Int = Parallel.defaultThreadCount, repeats: Int = 5) -> Double {
         let floats = max(bytes / 4, 1 << 16) & ~63
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: floats)
-        defer { buffer.deallocate() }
+        // The same memory as the caches it is compared with (huge pages where the kernel allows).
+        let buffer = LargeAllocation.allocate(byteCount: floats * 4).bindMemory(to: Float.self, capacity: floats)
+        defer { UnsafeMutableRawPointer(buffer).deallocate() }
         // Touch every page first so the timing sees reads, not page faults.
         for i in 0..<floats { buffer[i] = Float(i & 1023) * 1e-3 }
         let pieces = max(1, threads)

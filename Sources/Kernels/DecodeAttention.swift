@@ -108,8 +108,9 @@ public enum DecodeAttention {
         var start = rows.lowerBound
         while start < rows.upperBound {
             let b = min(B, rows.upperBound - start)
-            GroupScores.compute(E.self, keys: kb, firstRow: start, count: b, dim: d, queries: qs, queryCount: g,
-                                stride: B, into: scores)
+            // V's rows of this block are requested while K's are scored (they are read right after).
+            GroupScores.compute(E.self, keys: kb, rows: ContiguousRows(first: start, companion: vb), count: b, dim: d, queries: qs,
+                                queryCount: g, stride: B, into: scores)
             for j in 0..<g {
                 let s = scores + j * B
                 let newMax = max(m[j], Softmax.maximum(s, count: b))
@@ -125,8 +126,8 @@ public enum DecodeAttention {
                 Softmax.subtract(m[j], s, count: b)
                 l[j] += Exp.exp(s, into: s, count: b)
             }
-            GroupScores.accumulate(E.self, values: vb, firstRow: start, count: b, dim: d, weights: scores,
-                                   queryCount: g, stride: B, into: acc)
+            GroupScores.accumulate(E.self, values: vb, rows: ContiguousRows(first: start), count: b, dim: d,
+                                   weights: scores, queryCount: g, stride: B, into: acc)
             start += b
         }
     }
@@ -167,101 +168,5 @@ final class PartialState: @unchecked Sendable {
         }
         Vector.scale(out, by: 1 / total, count: dim)
         logSumExp.pointee = top + logf(total)
-    }
-}
-
-/// The two inner loops of decode attention over contiguous rows, generic over the storage type
-/// (specialised within the module).
-enum GroupScores {
-    /// scores[j·stride + i] = q_j·k_{firstRow+i} for i < count, j < queryCount. Four rows at a
-    /// time, one reduction for four dot products (`AttentionKernel.reduce4`).
-    @inline(__always)
-    static func compute<E: KVElement>(
-        _: E.Type, keys: UnsafeRawPointer, firstRow: Int, count: Int, dim d: Int,
-        queries: UnsafePointer<Float>, queryCount g: Int, stride: Int, into scores: UnsafeMutablePointer<Float>
-    ) {
-        let chunks = d / 16
-        let rq = UnsafeRawPointer(queries)
-        var i = 0
-        while i + 4 <= count {
-            let e0 = (firstRow + i) * d, e1 = e0 + d, e2 = e1 + d, e3 = e2 + d
-            for j in 0..<g {
-                var a0 = SIMD16<Float>(), a1 = a0, a2 = a0, a3 = a0
-                for c in 0..<chunks {
-                    let q = rq.loadUnaligned(fromByteOffset: (j * d + c * 16) * 4, as: SIMD16<Float>.self)
-                    a0 += q * E.load16(keys, e0 + c * 16)
-                    a1 += q * E.load16(keys, e1 + c * 16)
-                    a2 += q * E.load16(keys, e2 + c * 16)
-                    a3 += q * E.load16(keys, e3 + c * 16)
-                }
-                var s = AttentionKernel.reduce4(a0, a1, a2, a3)
-                for e in (chunks * 16)..<d {
-                    s += queries[j * d + e] * SIMD4(E.load1(keys, e0 + e), E.load1(keys, e1 + e),
-                                                    E.load1(keys, e2 + e), E.load1(keys, e3 + e))
-                }
-                UnsafeMutableRawPointer(scores + j * stride + i).storeBytes(of: s, as: SIMD4<Float>.self)
-            }
-            i += 4
-        }
-        while i < count {
-            let e0 = (firstRow + i) * d
-            for j in 0..<g {
-                var a0 = SIMD16<Float>()
-                for c in 0..<chunks {
-                    a0 += rq.loadUnaligned(fromByteOffset: (j * d + c * 16) * 4, as: SIMD16<Float>.self)
-                        * E.load16(keys, e0 + c * 16)
-                }
-                var s = a0.sum()
-                for e in (chunks * 16)..<d { s += queries[j * d + e] * E.load1(keys, e0 + e) }
-                scores[j * stride + i] = s
-            }
-            i += 1
-        }
-    }
-
-    /// acc[j·dim ..< (j+1)·dim] += Σ_i weights[j·stride + i]·v_{firstRow+i}. Rows outer, two at a
-    /// time, so V streams in address order (a slice-outer loop strode 512 bytes between loads,
-    /// which the prefetchers did not follow: 40 % of the step stalled there); the G accumulators
-    /// (G·dim floats) stay in L1.
-    @inline(__always)
-    static func accumulate<E: KVElement>(
-        _: E.Type, values: UnsafeRawPointer, firstRow: Int, count: Int, dim d: Int,
-        weights: UnsafePointer<Float>, queryCount g: Int, stride: Int, into acc: UnsafeMutablePointer<Float>
-    ) {
-        let chunks = d / 16
-        let ra = UnsafeMutableRawPointer(acc)
-        var i = 0
-        while i + 2 <= count {
-            let e0 = (firstRow + i) * d, e1 = e0 + d
-            for c in 0..<chunks {
-                let v0 = E.load16(values, e0 + c * 16), v1 = E.load16(values, e1 + c * 16)
-                for j in 0..<g {
-                    let o = (j * d + c * 16) * 4
-                    let a = ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
-                    ra.storeBytes(of: a + v0 * weights[j * stride + i] + v1 * weights[j * stride + i + 1],
-                                  toByteOffset: o, as: SIMD16<Float>.self)
-                }
-            }
-            for e in (chunks * 16)..<d {
-                let v0 = E.load1(values, e0 + e), v1 = E.load1(values, e1 + e)
-                for j in 0..<g { acc[j * d + e] += v0 * weights[j * stride + i] + v1 * weights[j * stride + i + 1] }
-            }
-            i += 2
-        }
-        if i < count {
-            let e0 = (firstRow + i) * d
-            for c in 0..<chunks {
-                let v0 = E.load16(values, e0 + c * 16)
-                for j in 0..<g {
-                    let o = (j * d + c * 16) * 4
-                    let a = ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
-                    ra.storeBytes(of: a + v0 * weights[j * stride + i], toByteOffset: o, as: SIMD16<Float>.self)
-                }
-            }
-            for e in (chunks * 16)..<d {
-                let v0 = E.load1(values, e0 + e)
-                for j in 0..<g { acc[j * d + e] += v0 * weights[j * stride + i] }
-            }
-        }
     }
 }

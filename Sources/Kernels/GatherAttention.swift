@@ -17,6 +17,35 @@ public enum GatherAttention {
         }
     }
 
+    /// Group dots: out[j·stride + i] = q_j·k_{rows[i]} for the g queries [g·dim] of one KV head,
+    /// each row read once for the group. Query j's numbers equal its single `dots`.
+    public static func dots(head: KVHead, queries: UnsafePointer<Float>, group g: Int, rows: UnsafePointer<Int32>,
+                            count: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+        switch head.dtype {
+        case .float32:
+            GroupScores.compute(Float.self, keys: head.keys, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                queries: queries, queryCount: g, stride: stride, into: out)
+        case .float16:
+            GroupScores.compute(Float16.self, keys: head.keys, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                queries: queries, queryCount: g, stride: stride, into: out)
+        }
+    }
+
+    /// Group weighted sum: out[j·dim ..< (j+1)·dim] += Σ_i weights[j·stride + i]·v_{rows[i]},
+    /// each row read once for the group. A zero weight leaves query j's sum bit for bit as if
+    /// the row were not listed (finite values).
+    public static func weightedSum(head: KVHead, weights: UnsafePointer<Float>, group g: Int, rows: UnsafePointer<Int32>,
+                                   count: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+        switch head.dtype {
+        case .float32:
+            GroupScores.accumulate(Float.self, values: head.values, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                   weights: weights, queryCount: g, stride: stride, into: out)
+        case .float16:
+            GroupScores.accumulate(Float16.self, values: head.values, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                                   weights: weights, queryCount: g, stride: stride, into: out)
+        }
+    }
+
     /// Softmax of logits[0..<count] (in place), output = Σ p_i·v_{rows[i]}; returns the
     /// log-sum-exp, −∞ with a zero output for an empty set (a part with no keys weighs nothing).
     @discardableResult
@@ -32,77 +61,17 @@ public enum GatherAttention {
         return lse
     }
 
+    /// One query's dots through the shared tiles (eight listed rows in flight, rows prefetched
+    /// ahead).
     static func dots<E: KVElement>(_: E.Type, _ head: KVHead, _ query: UnsafePointer<Float>,
                                    _ rows: UnsafePointer<Int32>, _ count: Int, _ out: UnsafeMutablePointer<Float>) {
-        let d = head.dim, chunks = d / 16, kb = head.keys, rq = UnsafeRawPointer(query)
-        var i = 0
-        while i + 4 <= count {
-            let e0 = Int(rows[i]) * d, e1 = Int(rows[i + 1]) * d, e2 = Int(rows[i + 2]) * d, e3 = Int(rows[i + 3]) * d
-            var a0 = SIMD16<Float>(), a1 = a0, a2 = a0, a3 = a0
-            for c in 0..<chunks {
-                let q = rq.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self)
-                a0 += q * E.load16(kb, e0 + c * 16)
-                a1 += q * E.load16(kb, e1 + c * 16)
-                a2 += q * E.load16(kb, e2 + c * 16)
-                a3 += q * E.load16(kb, e3 + c * 16)
-            }
-            var s = AttentionKernel.reduce4(a0, a1, a2, a3)
-            for e in (chunks * 16)..<d {
-                s += query[e] * SIMD4(E.load1(kb, e0 + e), E.load1(kb, e1 + e), E.load1(kb, e2 + e), E.load1(kb, e3 + e))
-            }
-            UnsafeMutableRawPointer(out + i).storeBytes(of: s, as: SIMD4<Float>.self)
-            i += 4
-        }
-        while i < count {
-            let e0 = Int(rows[i]) * d
-            var a0 = SIMD16<Float>()
-            for c in 0..<chunks { a0 += rq.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self) * E.load16(kb, e0 + c * 16) }
-            var s = a0.sum()
-            for e in (chunks * 16)..<d { s += query[e] * E.load1(kb, e0 + e) }
-            out[i] = s
-            i += 1
-        }
+        GroupScores.compute(E.self, keys: head.keys, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                            queries: query, queryCount: 1, stride: count, into: out)
     }
 
     static func weightedGather<E: KVElement>(_: E.Type, _ head: KVHead, _ weights: UnsafePointer<Float>,
                                              _ rows: UnsafePointer<Int32>, _ count: Int, _ output: UnsafeMutablePointer<Float>) {
-        let d = head.dim, vb = head.values, ro = UnsafeMutableRawPointer(output)
-        // 128 dims (8 slices) at a time in registers across all rows.
-        var c0 = 0
-        while c0 < d / 16 {
-            let n = min(8, d / 16 - c0)
-            var s = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(),
-                     SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
-            if n == 8 {
-                for i in 0..<count {
-                    let w = weights[i], e = Int(rows[i]) * d + c0 * 16
-                    s.0 += E.load16(vb, e) * w; s.1 += E.load16(vb, e + 16) * w
-                    s.2 += E.load16(vb, e + 32) * w; s.3 += E.load16(vb, e + 48) * w
-                    s.4 += E.load16(vb, e + 64) * w; s.5 += E.load16(vb, e + 80) * w
-                    s.6 += E.load16(vb, e + 96) * w; s.7 += E.load16(vb, e + 112) * w
-                }
-                let o = c0 * 64
-                ro.storeBytes(of: s.0, toByteOffset: o, as: SIMD16<Float>.self)
-                ro.storeBytes(of: s.1, toByteOffset: o + 64, as: SIMD16<Float>.self)
-                ro.storeBytes(of: s.2, toByteOffset: o + 128, as: SIMD16<Float>.self)
-                ro.storeBytes(of: s.3, toByteOffset: o + 192, as: SIMD16<Float>.self)
-                ro.storeBytes(of: s.4, toByteOffset: o + 256, as: SIMD16<Float>.self)
-                ro.storeBytes(of: s.5, toByteOffset: o + 320, as: SIMD16<Float>.self)
-                ro.storeBytes(of: s.6, toByteOffset: o + 384, as: SIMD16<Float>.self)
-                ro.storeBytes(of: s.7, toByteOffset: o + 448, as: SIMD16<Float>.self)
-            } else {
-                for c in c0..<(c0 + n) {
-                    var a = SIMD16<Float>()
-                    for i in 0..<count { a += E.load16(vb, Int(rows[i]) * d + c * 16) * weights[i] }
-                    ro.storeBytes(of: a, toByteOffset: c * 64, as: SIMD16<Float>.self)
-                }
-            }
-            c0 += n
-        }
-        for e in ((d / 16) * 16)..<d {
-            var a: Float = 0
-            for i in 0..<count { a += E.load1(vb, Int(rows[i]) * d + e) * weights[i] }
-            output[e] = a
-        }
+        GroupScores.accumulate(E.self, values: head.values, rows: ListedRows(rows: rows), count: count, dim: head.dim,
+                               weights: weights, queryCount: 1, stride: count, into: output)
     }
 }

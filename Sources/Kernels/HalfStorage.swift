@@ -10,6 +10,9 @@ public protocol KVElement: Sendable {
     static var dtype: KVDType { get }
     /// Sixteen consecutive elements starting at element `index` of `base`, as Float.
     static func load16(_ base: UnsafeRawPointer, _ index: Int) -> SIMD16<Float>
+    /// Eight consecutive elements starting at element `index` of `base`, as Float (one 256-bit
+    /// register: the width of the decode kernels' accumulators).
+    static func load8(_ base: UnsafeRawPointer, _ index: Int) -> SIMD8<Float>
     /// One element as Float.
     static func load1(_ base: UnsafeRawPointer, _ index: Int) -> Float
     /// Stores x rounded to this type.
@@ -21,6 +24,10 @@ extension Float: KVElement {
     @inlinable @inline(__always)
     public static func load16(_ base: UnsafeRawPointer, _ index: Int) -> SIMD16<Float> {
         base.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<Float>.self)
+    }
+    @inlinable @inline(__always)
+    public static func load8(_ base: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
+        base.loadUnaligned(fromByteOffset: index &* 4, as: SIMD8<Float>.self)
     }
     @inlinable @inline(__always)
     public static func load1(_ base: UnsafeRawPointer, _ index: Int) -> Float {
@@ -37,6 +44,10 @@ extension Float16: KVElement {
     @inlinable @inline(__always)
     public static func load16(_ base: UnsafeRawPointer, _ index: Int) -> SIMD16<Float> {
         SIMD16<Float>(base.loadUnaligned(fromByteOffset: index &* 2, as: SIMD16<Float16>.self))
+    }
+    @inlinable @inline(__always)
+    public static func load8(_ base: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
+        SIMD8<Float>(base.loadUnaligned(fromByteOffset: index &* 2, as: SIMD8<Float16>.self))
     }
     @inlinable @inline(__always)
     public static func load1(_ base: UnsafeRawPointer, _ index: Int) -> Float {
@@ -87,8 +98,8 @@ public final class LayerKV: @unchecked Sendable {
         self.dtype = dtype
         count = 0
         let bytes = max(1, kvHeads * capacity * dim * dtype.bytesPerElement)
-        keys = .allocate(byteCount: bytes, alignment: 64)
-        values = .allocate(byteCount: bytes, alignment: 64)
+        keys = LargeAllocation.allocate(byteCount: bytes)
+        values = LargeAllocation.allocate(byteCount: bytes)
     }
 
     deinit {

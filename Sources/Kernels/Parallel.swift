@@ -26,6 +26,31 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// As `forEach`, with the index of the worker running each item (0..<min(threads, count)):
+    /// per-worker scratch stays hot in that core's caches across items, where per-item scratch
+    /// would be cold each time.
+    public static func forEach(_ count: Int, threads: Int = defaultThreadCount, _ body: @Sendable (_ worker: Int, _ item: Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(max(1, threads), count)
+        if workers == 1 {
+            for i in 0..<count { body(0, i) }
+            return
+        }
+        let next = AtomicCounter()
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while true {
+                let i = next.increment()
+                if i >= count { break }
+                body(worker, i)
+            }
+        }
+    }
+
+    /// Workers `forEach(_:threads:_:)` with a worker index uses for `count` items.
+    public static func workers(_ count: Int, threads: Int) -> Int { max(1, min(max(1, threads), count)) }
+}
+
 /// A tiny lock-protected counter (Dispatch-only; no Atomics dependency in Kernels).
 final class AtomicCounter: @unchecked Sendable {
     private var value = 0

@@ -54,11 +54,11 @@ public enum TopKDecode {
                               stride: Int, into out: UnsafeMutablePointer<Float>) {
         switch head.dtype {
         case .float32:
-            GroupScores.compute(Float.self, keys: head.keys, firstRow: rows.lowerBound, count: rows.count, dim: head.dim,
-                                queries: queries, queryCount: g, stride: stride, into: out)
+            GroupScores.compute(Float.self, keys: head.keys, rows: ContiguousRows(first: rows.lowerBound), count: rows.count,
+                                dim: head.dim, queries: queries, queryCount: g, stride: stride, into: out)
         case .float16:
-            GroupScores.compute(Float16.self, keys: head.keys, firstRow: rows.lowerBound, count: rows.count, dim: head.dim,
-                                queries: queries, queryCount: g, stride: stride, into: out)
+            GroupScores.compute(Float16.self, keys: head.keys, rows: ContiguousRows(first: rows.lowerBound), count: rows.count,
+                                dim: head.dim, queries: queries, queryCount: g, stride: stride, into: out)
         }
     }
 

@@ -1,0 +1,370 @@
+/// The two inner loops of decode attention — scores q_j·k_i and the weighted sum Σ_i w_ji·v_i —
+/// for a GQA group's queries over rows of one KV head, generic over the storage type and over
+/// how rows are addressed (a contiguous range for dense attention and TopK's scan, a row list
+/// for the sparse methods' gather); specialised within the module.
+///
+/// Tiles (measured on the 2-vCPU EPYC, AVX2 + FMA): 8-lane accumulators with fused multiply-add
+/// (`addingProduct` lowers to `vfmadd231ps`; `a += q * k` does not fuse), eight independent
+/// accumulators per tile so the FMA latency is covered — four queries × two rows, or one query ×
+/// eight rows — and one shared reduction for the tile's eight dot products (`reduce8`). The V
+/// sum keeps the tile's weights in registers and streams V rows in address order.
+///
+/// Every (query, row) dot product is accumulated the same way in every tile (one accumulator,
+/// dims in order, the same reduction tree), and every query's V sum is one fused chain over the
+/// rows in order, so query j's numbers do not depend on how many queries share the call: a
+/// group's attend equals its queries' single attends bit for bit.
+enum GroupScores {
+    /// Rows ahead of the current one that listed-row loops prefetch: a scattered 512-byte row
+    /// takes about a DRAM latency to arrive, a few tiles of work.
+    static let prefetchRows = 12
+
+    /// scores[j·stride + i] = q_j·k_{rows(i)} for i < count, j < queryCount.
+    @inline(__always)
+    static func compute<E: KVElement, R: RowIndex>(
+        _: E.Type, keys: UnsafeRawPointer, rows: R, count: Int, dim d: Int,
+        queries: UnsafePointer<Float>, queryCount g: Int, stride: Int, into scores: UnsafeMutablePointer<Float>
+    ) {
+        var j = 0
+        while j + 4 <= g {
+            scoresFour(E.self, keys, rows, count, d, queries + j * d, stride, scores + j * stride)
+            j += 4
+        }
+        while j < g {
+            scoresOne(E.self, keys, rows, count, d, queries + j * d, scores + j * stride)
+            j += 1
+        }
+    }
+
+    /// acc[j·dim ..< (j+1)·dim] += Σ_i weights[j·stride + i]·v_{rows(i)} for j < queryCount.
+    @inline(__always)
+    static func accumulate<E: KVElement, R: RowIndex>(
+        _: E.Type, values: UnsafeRawPointer, rows: R, count: Int, dim d: Int,
+        weights: UnsafePointer<Float>, queryCount g: Int, stride: Int, into acc: UnsafeMutablePointer<Float>
+    ) {
+        var j = 0
+        while j + 4 <= g {
+            if R.isScattered {
+                accumulateFour(E.self, values, rows, count, d, weights + j * stride, stride, acc + j * d)
+            } else {
+                accumulateFourBySlice(E.self, values, rows, count, d, weights + j * stride, stride, acc + j * d)
+            }
+            j += 4
+        }
+        while j < g {
+            accumulateOne(E.self, values, rows, count, d, weights + j * stride, acc + j * d)
+            j += 1
+        }
+    }
+
+    @inline(__always)
+    static func prefetch<E: KVElement, R: RowIndex>(_: E.Type, _ base: UnsafeRawPointer, _ rows: R, _ i: Int, _ count: Int, _ d: Int) {
+        if R.isScattered && i < count {
+            Prefetch.readToL2(base + rows(i) &* d &* E.dtype.bytesPerElement, bytes: d &* E.dtype.bytesPerElement)
+        }
+    }
+
+    // MARK: scores
+
+    /// Four queries × two rows per tile.
+    @inline(__always)
+    static func scoresFour<E: KVElement, R: RowIndex>(
+        _: E.Type, _ keys: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
+        _ q: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>
+    ) {
+        let rq = UnsafeRawPointer(q), d8 = d & ~7, qb = d * 4
+        var i = 0
+        while i < count {
+            let two = i + 1 < count
+            let r0 = rows(i) &* d, r1 = two ? rows(i + 1) &* d : r0
+            prefetch(E.self, keys, rows, i + prefetchRows, count, d)
+            prefetch(E.self, keys, rows, i + prefetchRows + 1, count, d)
+            rows.prefetchCompanion(i, rowBytes: d &* E.dtype.bytesPerElement)
+            if two { rows.prefetchCompanion(i + 1, rowBytes: d &* E.dtype.bytesPerElement) }
+            var a0 = SIMD8<Float>(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0
+            var c = 0
+            while c < d8 {
+                let k0 = E.load8(keys, r0 &+ c), k1 = E.load8(keys, r1 &+ c)
+                let x0 = rq.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self)
+                let x1 = rq.loadUnaligned(fromByteOffset: qb &+ c &* 4, as: SIMD8<Float>.self)
+                let x2 = rq.loadUnaligned(fromByteOffset: 2 &* qb &+ c &* 4, as: SIMD8<Float>.self)
+                let x3 = rq.loadUnaligned(fromByteOffset: 3 &* qb &+ c &* 4, as: SIMD8<Float>.self)
+                a0 = a0.addingProduct(x0, k0); b0 = b0.addingProduct(x0, k1)
+                a1 = a1.addingProduct(x1, k0); b1 = b1.addingProduct(x1, k1)
+                a2 = a2.addingProduct(x2, k0); b2 = b2.addingProduct(x2, k1)
+                a3 = a3.addingProduct(x3, k0); b3 = b3.addingProduct(x3, k1)
+                c &+= 8
+            }
+            var s = reduce8(a0, b0, a1, b1, a2, b2, a3, b3)
+            for e in d8..<d {
+                let k0 = E.load1(keys, r0 &+ e), k1 = E.load1(keys, r1 &+ e)
+                for jj in 0..<4 {
+                    s[2 * jj] = s[2 * jj].addingProduct(q[jj * d + e], k0)
+                    s[2 * jj + 1] = s[2 * jj + 1].addingProduct(q[jj * d + e], k1)
+                }
+            }
+            out[i] = s[0]; out[stride + i] = s[2]; out[2 * stride + i] = s[4]; out[3 * stride + i] = s[6]
+            if two { out[i + 1] = s[1]; out[stride + i + 1] = s[3]; out[2 * stride + i + 1] = s[5]; out[3 * stride + i + 1] = s[7] }
+            i &+= 2
+        }
+    }
+
+    /// One query × eight rows per tile, then single rows.
+    @inline(__always)
+    static func scoresOne<E: KVElement, R: RowIndex>(
+        _: E.Type, _ keys: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
+        _ q: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
+    ) {
+        let rq = UnsafeRawPointer(q), d8 = d & ~7
+        var i = 0
+        while i + 8 <= count {
+            let r0 = rows(i) &* d, r1 = rows(i + 1) &* d, r2 = rows(i + 2) &* d, r3 = rows(i + 3) &* d
+            let r4 = rows(i + 4) &* d, r5 = rows(i + 5) &* d, r6 = rows(i + 6) &* d, r7 = rows(i + 7) &* d
+            if R.isScattered {
+                for p in 0..<8 { prefetch(E.self, keys, rows, i + prefetchRows + p, count, d) }
+            }
+            for p in 0..<8 { rows.prefetchCompanion(i + p, rowBytes: d &* E.dtype.bytesPerElement) }
+            var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+            var c = 0
+            while c < d8 {
+                let x = rq.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self)
+                a0 = a0.addingProduct(x, E.load8(keys, r0 &+ c)); a1 = a1.addingProduct(x, E.load8(keys, r1 &+ c))
+                a2 = a2.addingProduct(x, E.load8(keys, r2 &+ c)); a3 = a3.addingProduct(x, E.load8(keys, r3 &+ c))
+                a4 = a4.addingProduct(x, E.load8(keys, r4 &+ c)); a5 = a5.addingProduct(x, E.load8(keys, r5 &+ c))
+                a6 = a6.addingProduct(x, E.load8(keys, r6 &+ c)); a7 = a7.addingProduct(x, E.load8(keys, r7 &+ c))
+                c &+= 8
+            }
+            var s = reduce8(a0, a1, a2, a3, a4, a5, a6, a7)
+            for e in d8..<d {
+                let x = q[e]
+                s[0] = s[0].addingProduct(x, E.load1(keys, r0 &+ e)); s[1] = s[1].addingProduct(x, E.load1(keys, r1 &+ e))
+                s[2] = s[2].addingProduct(x, E.load1(keys, r2 &+ e)); s[3] = s[3].addingProduct(x, E.load1(keys, r3 &+ e))
+                s[4] = s[4].addingProduct(x, E.load1(keys, r4 &+ e)); s[5] = s[5].addingProduct(x, E.load1(keys, r5 &+ e))
+                s[6] = s[6].addingProduct(x, E.load1(keys, r6 &+ e)); s[7] = s[7].addingProduct(x, E.load1(keys, r7 &+ e))
+            }
+            UnsafeMutableRawPointer(out + i).storeBytes(of: s, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < count {
+            let r0 = rows(i) &* d
+            rows.prefetchCompanion(i, rowBytes: d &* E.dtype.bytesPerElement)
+            var a0 = SIMD8<Float>()
+            var c = 0
+            while c < d8 {
+                a0 = a0.addingProduct(rq.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self), E.load8(keys, r0 &+ c))
+                c &+= 8
+            }
+            let z = SIMD8<Float>()
+            var s = reduce8(a0, z, z, z, z, z, z, z)[0]
+            for e in d8..<d { s = s.addingProduct(q[e], E.load1(keys, r0 &+ e)) }
+            out[i] = s
+            i &+= 1
+        }
+    }
+
+    /// (Σ x0, …, Σ x7) with one tree per vector — lanes k and k+4, then adjacent pairs, then the
+    /// two halves — shared across the eight vectors (6 adds and 14 shuffles for 8 sums). Each
+    /// sum depends only on its own vector, so padding with zeros changes no other lane.
+    @inline(__always)
+    static func reduce8(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>, _ x3: SIMD8<Float>,
+                        _ x4: SIMD8<Float>, _ x5: SIMD8<Float>, _ x6: SIMD8<Float>, _ x7: SIMD8<Float>) -> SIMD8<Float> {
+        // fold(a, b) = (a[k] + a[k+4] for k < 4, b[k] + b[k+4] for k < 4).
+        @inline(__always) func fold(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8(lowHalf: a.lowHalf, highHalf: b.lowHalf) + SIMD8(lowHalf: a.highHalf, highHalf: b.highHalf)
+        }
+        // Pairwise sums within each 128-bit half (x86 `hadd` order).
+        @inline(__always) func pairs(_ u: SIMD8<Float>, _ v: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8(u[0], u[2], v[0], v[2], u[4], u[6], v[4], v[6]) + SIMD8(u[1], u[3], v[1], v[3], u[5], u[7], v[5], v[7])
+        }
+        // With inputs (x0, x4, x1, x5, x2, x6, x3, x7) the lanes come out as (x0, …, x7).
+        return pairs(pairs(fold(x0, x4), fold(x1, x5)), pairs(fold(x2, x6), fold(x3, x7)))
+    }
+
+    // MARK: weighted sums of V
+
+    /// Four queries × two rows per step, the eight weights broadcast once per row pair.
+    @inline(__always)
+    static func accumulateFour<E: KVElement, R: RowIndex>(
+        _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
+        _ w: UnsafePointer<Float>, _ stride: Int, _ acc: UnsafeMutablePointer<Float>
+    ) {
+        let ra = UnsafeMutableRawPointer(acc), d8 = d & ~7, ab = d * 4
+        var i = 0
+        while i + 2 <= count {
+            let r0 = rows(i) &* d, r1 = rows(i + 1) &* d
+            prefetch(E.self, values, rows, i + prefetchRows, count, d)
+            prefetch(E.self, values, rows, i + prefetchRows + 1, count, d)
+            let w00 = SIMD8<Float>(repeating: w[i]), w01 = SIMD8<Float>(repeating: w[i + 1])
+            let w10 = SIMD8<Float>(repeating: w[stride + i]), w11 = SIMD8<Float>(repeating: w[stride + i + 1])
+            let w20 = SIMD8<Float>(repeating: w[2 * stride + i]), w21 = SIMD8<Float>(repeating: w[2 * stride + i + 1])
+            let w30 = SIMD8<Float>(repeating: w[3 * stride + i]), w31 = SIMD8<Float>(repeating: w[3 * stride + i + 1])
+            var c = 0
+            while c < d8 {
+                let v0 = E.load8(values, r0 &+ c), v1 = E.load8(values, r1 &+ c)
+                let o = c &* 4
+                ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self).addingProduct(w00, v0).addingProduct(w01, v1),
+                              toByteOffset: o, as: SIMD8<Float>.self)
+                ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: ab &+ o, as: SIMD8<Float>.self).addingProduct(w10, v0).addingProduct(w11, v1),
+                              toByteOffset: ab &+ o, as: SIMD8<Float>.self)
+                ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: 2 &* ab &+ o, as: SIMD8<Float>.self).addingProduct(w20, v0).addingProduct(w21, v1),
+                              toByteOffset: 2 &* ab &+ o, as: SIMD8<Float>.self)
+                ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: 3 &* ab &+ o, as: SIMD8<Float>.self).addingProduct(w30, v0).addingProduct(w31, v1),
+                              toByteOffset: 3 &* ab &+ o, as: SIMD8<Float>.self)
+                c &+= 8
+            }
+            for e in d8..<d {
+                let v0 = E.load1(values, r0 &+ e), v1 = E.load1(values, r1 &+ e)
+                for jj in 0..<4 {
+                    acc[jj * d + e] = acc[jj * d + e].addingProduct(w[jj * stride + i], v0).addingProduct(w[jj * stride + i + 1], v1)
+                }
+            }
+            i &+= 2
+        }
+        if i < count {
+            let r0 = rows(i) &* d
+            for jj in 0..<4 {
+                let wj = SIMD8<Float>(repeating: w[jj * stride + i]), o0 = jj &* ab
+                var c = 0
+                while c < d8 {
+                    let o = o0 &+ c &* 4
+                    ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self).addingProduct(wj, E.load8(values, r0 &+ c)),
+                                  toByteOffset: o, as: SIMD8<Float>.self)
+                    c &+= 8
+                }
+                for e in d8..<d { acc[jj * d + e] = acc[jj * d + e].addingProduct(w[jj * stride + i], E.load1(values, r0 &+ e)) }
+            }
+        }
+    }
+
+    /// Four queries, sixteen dims at a time over all rows: the eight accumulators stay in
+    /// registers across the rows (no store per row, which bounded the row-outer loop), and the
+    /// rows were prefetched while their keys were scored. For contiguous blocks of a few dozen
+    /// rows; a scattered list is walked row-outer (`accumulateFour`) so each row is fetched once.
+    /// Per query and dim the sum is the same fused chain over the rows in order.
+    @inline(__always)
+    static func accumulateFourBySlice<E: KVElement, R: RowIndex>(
+        _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
+        _ w: UnsafePointer<Float>, _ stride: Int, _ acc: UnsafeMutablePointer<Float>
+    ) {
+        let ra = UnsafeMutableRawPointer(acc), d16 = d & ~15, ab = d * 4
+        var c = 0
+        while c < d16 {
+            let o = c &* 4
+            var a0 = ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            var b0 = ra.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
+            var a1 = ra.loadUnaligned(fromByteOffset: ab &+ o, as: SIMD8<Float>.self)
+            var b1 = ra.loadUnaligned(fromByteOffset: ab &+ o &+ 32, as: SIMD8<Float>.self)
+            var a2 = ra.loadUnaligned(fromByteOffset: 2 &* ab &+ o, as: SIMD8<Float>.self)
+            var b2 = ra.loadUnaligned(fromByteOffset: 2 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
+            var a3 = ra.loadUnaligned(fromByteOffset: 3 &* ab &+ o, as: SIMD8<Float>.self)
+            var b3 = ra.loadUnaligned(fromByteOffset: 3 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
+            for i in 0..<count {
+                let r = rows(i) &* d &+ c
+                let v0 = E.load8(values, r), v1 = E.load8(values, r &+ 8)
+                let w0 = SIMD8<Float>(repeating: w[i]), w1 = SIMD8<Float>(repeating: w[stride &+ i])
+                let w2 = SIMD8<Float>(repeating: w[2 &* stride &+ i]), w3 = SIMD8<Float>(repeating: w[3 &* stride &+ i])
+                a0 = a0.addingProduct(w0, v0); b0 = b0.addingProduct(w0, v1)
+                a1 = a1.addingProduct(w1, v0); b1 = b1.addingProduct(w1, v1)
+                a2 = a2.addingProduct(w2, v0); b2 = b2.addingProduct(w2, v1)
+                a3 = a3.addingProduct(w3, v0); b3 = b3.addingProduct(w3, v1)
+            }
+            ra.storeBytes(of: a0, toByteOffset: o, as: SIMD8<Float>.self)
+            ra.storeBytes(of: b0, toByteOffset: o &+ 32, as: SIMD8<Float>.self)
+            ra.storeBytes(of: a1, toByteOffset: ab &+ o, as: SIMD8<Float>.self)
+            ra.storeBytes(of: b1, toByteOffset: ab &+ o &+ 32, as: SIMD8<Float>.self)
+            ra.storeBytes(of: a2, toByteOffset: 2 &* ab &+ o, as: SIMD8<Float>.self)
+            ra.storeBytes(of: b2, toByteOffset: 2 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
+            ra.storeBytes(of: a3, toByteOffset: 3 &* ab &+ o, as: SIMD8<Float>.self)
+            ra.storeBytes(of: b3, toByteOffset: 3 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
+            c &+= 16
+        }
+        // The last d % 16 dims: eight at a time, then scalar, each the same chain over the rows.
+        while c < (d & ~7) {
+            for jj in 0..<4 {
+                let o = jj &* ab &+ c &* 4
+                var a = ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                for i in 0..<count { a = a.addingProduct(SIMD8<Float>(repeating: w[jj &* stride &+ i]), E.load8(values, rows(i) &* d &+ c)) }
+                ra.storeBytes(of: a, toByteOffset: o, as: SIMD8<Float>.self)
+            }
+            c &+= 8
+        }
+        for e in c..<d {
+            for jj in 0..<4 {
+                var a = acc[jj * d + e]
+                for i in 0..<count { a = a.addingProduct(w[jj &* stride &+ i], E.load1(values, rows(i) &* d &+ e)) }
+                acc[jj * d + e] = a
+            }
+        }
+    }
+
+    /// One query × four rows per step, then single rows.
+    @inline(__always)
+    static func accumulateOne<E: KVElement, R: RowIndex>(
+        _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
+        _ w: UnsafePointer<Float>, _ acc: UnsafeMutablePointer<Float>
+    ) {
+        let ra = UnsafeMutableRawPointer(acc), d8 = d & ~7
+        var i = 0
+        while i + 4 <= count {
+            let r0 = rows(i) &* d, r1 = rows(i + 1) &* d, r2 = rows(i + 2) &* d, r3 = rows(i + 3) &* d
+            if R.isScattered {
+                for p in 0..<4 { prefetch(E.self, values, rows, i + prefetchRows + p, count, d) }
+            }
+            let w0 = SIMD8<Float>(repeating: w[i]), w1 = SIMD8<Float>(repeating: w[i + 1])
+            let w2 = SIMD8<Float>(repeating: w[i + 2]), w3 = SIMD8<Float>(repeating: w[i + 3])
+            var c = 0
+            while c < d8 {
+                let o = c &* 4
+                let a = ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                    .addingProduct(w0, E.load8(values, r0 &+ c)).addingProduct(w1, E.load8(values, r1 &+ c))
+                    .addingProduct(w2, E.load8(values, r2 &+ c)).addingProduct(w3, E.load8(values, r3 &+ c))
+                ra.storeBytes(of: a, toByteOffset: o, as: SIMD8<Float>.self)
+                c &+= 8
+            }
+            for e in d8..<d {
+                acc[e] = acc[e].addingProduct(w[i], E.load1(values, r0 &+ e)).addingProduct(w[i + 1], E.load1(values, r1 &+ e))
+                    .addingProduct(w[i + 2], E.load1(values, r2 &+ e)).addingProduct(w[i + 3], E.load1(values, r3 &+ e))
+            }
+            i &+= 4
+        }
+        while i < count {
+            let r0 = rows(i) &* d
+            let wi = SIMD8<Float>(repeating: w[i])
+            var c = 0
+            while c < d8 {
+                let o = c &* 4
+                ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self).addingProduct(wi, E.load8(values, r0 &+ c)),
+                              toByteOffset: o, as: SIMD8<Float>.self)
+                c &+= 8
+            }
+            for e in d8..<d { acc[e] = acc[e].addingProduct(w[i], E.load1(values, r0 &+ e)) }
+            i &+= 1
+        }
+    }
+}
+
+/// How a kernel finds row i: a contiguous range (dense attention, TopK's scan) or a list (the
+/// sparse methods' gather, which prefetches rows ahead because no hardware prefetcher can).
+protocol RowIndex {
+    static var isScattered: Bool { get }
+    func callAsFunction(_ i: Int) -> Int
+    func prefetchCompanion(_ i: Int, rowBytes: Int)
+}
+
+struct ContiguousRows: RowIndex {
+    let first: Int
+    /// Another [rows, dim] matrix whose row i is prefetched while row i is read here: dense
+    /// attention reads V's block right after K's, so the V lines are requested during the scores.
+    var companion: UnsafeRawPointer? = nil
+    static var isScattered: Bool { false }
+    @inline(__always) func callAsFunction(_ i: Int) -> Int { first &+ i }
+    @inline(__always) func prefetchCompanion(_ i: Int, rowBytes: Int) {
+        if let companion { Prefetch.read(companion + (first &+ i) &* rowBytes, bytes: rowBytes) }
+    }
+}
+
+struct ListedRows: RowIndex {
+    let rows: UnsafePointer<Int32>
+    static var isScattered: Bool { true }
+    @inline(__always) func callAsFunction(_ i: Int) -> Int { Int(rows[i]) }
+    @inline(__always) func prefetchCompanion(_ i: Int, rowBytes: Int) {}
+}
