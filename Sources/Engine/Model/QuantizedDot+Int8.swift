@@ -28,22 +28,20 @@ extension QuantizedDot {
         }
     }
 
-    // SmolLM2's two types (Q4_1 layers, Q8_0 head) take four blocks per step into SIMD4 lanes: with one scalar
+    // The 32-element block types take four blocks per step into SIMD4 lanes: with one scalar
     // accumulator every block waited on the previous block's add (≈ 12 % more CPU time per row in the probe).
-    // A closure- or protocol-based driver for this lost the gain (the closure was not inlined), so it is written out.
+    // A closure- or protocol-based driver for this lost the gain (the closure was not inlined), so it is written out
+    // per type.
 
     static func q8_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
         let blocks = a.count / 32
         var acc = SIMD4<Float>()
         var b = 0
         while b + 4 <= blocks {
-            var sums = SIMD4<Int32>(), scales = SIMD4<Float>()
-            for u in 0..<4 {
-                let block = row + 34 * (b + u)
-                sums[u] = q8_0Block(block, a.quants + 32 * (b + u))
-                scales[u] = half(block, 0) * a.scales[b + u]
-            }
-            acc += float(sums) * scales
+            let w0 = row + 34 * b, w1 = w0 + 34, w2 = w1 + 34, w3 = w2 + 34
+            let x = a.quants + 32 * b
+            let sums = floats(q8_0Block(w0, x), q8_0Block(w1, x + 32), q8_0Block(w2, x + 64), q8_0Block(w3, x + 96))
+            acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
             b += 4
         }
         var tail: Float = 0
@@ -68,15 +66,11 @@ extension QuantizedDot {
         var acc = SIMD4<Float>(), offsets = SIMD4<Float>()
         var b = 0
         while b + 4 <= blocks {
-            var sums = SIMD4<Int32>(), scales = SIMD4<Float>(), minima = SIMD4<Float>()
-            for u in 0..<4 {
-                let block = row + 20 * (b + u)
-                sums[u] = q4_1Block(block, a.quants + 32 * (b + u))
-                scales[u] = half(block, 0) * a.scales[b + u]
-                minima[u] = half(block, 2) * a.sums[b + u]
-            }
-            acc += float(sums) * scales
-            offsets += minima
+            let w0 = row + 20 * b, w1 = w0 + 20, w2 = w1 + 20, w3 = w2 + 20
+            let x = a.quants + 32 * b
+            let sums = floats(q4_1Block(w0, x), q4_1Block(w1, x + 32), q4_1Block(w2, x + 64), q4_1Block(w3, x + 96))
+            acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
+            offsets += halves(w0, w1, w2, w3, at: 2) * four(a.sums + b)
             b += 4
         }
         var tail: Float = 0
@@ -95,44 +89,89 @@ extension QuantizedDot {
         return s
     }
 
+    // Four blocks' values built from named scalars: a `for u in 0..<4` loop writing SIMD4 lanes was left rolled
+    // for Q5_0 and went through the stack (a store-forwarding stall took half of that kernel's time).
     @inline(__always)
-    static func float(_ v: SIMD4<Int32>) -> SIMD4<Float> {
-        var r = SIMD4<Float>()
-        for i in 0..<4 { r[i] = Float(v[i]) }
-        return r
+    static func floats(_ a: Int32, _ b: Int32, _ c: Int32, _ d: Int32) -> SIMD4<Float> {
+        SIMD4(Float(a), Float(b), Float(c), Float(d))
+    }
+
+    @inline(__always)
+    static func halves(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer,
+                       at offset: Int) -> SIMD4<Float> {
+        SIMD4(half(a, offset), half(b, offset), half(c, offset), half(d, offset))
+    }
+
+    @inline(__always)
+    static func four(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
     }
 
     /// Q4_0: value = d·(q − 8).
     static func q4_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
-        var acc: Float = 0
-        for b in 0 ..< a.count / 32 {
-            let block = row + 18 * b
-            let q = (block + 2).assumingMemoryBound(to: UInt8.self), x = a.quants + 32 * b
-            var s: Int32 = 0
-            for j in 0..<16 {
-                s &+= (Int32(q[j] & 0x0F) &- 8) &* Int32(x[j]) &+ (Int32(q[j] &>> 4) &- 8) &* Int32(x[j + 16])
-            }
-            acc += half(block, 0) * a.scales[b] * Float(s)
+        let blocks = a.count / 32
+        var acc = SIMD4<Float>()
+        var b = 0
+        while b + 4 <= blocks {
+            let w0 = row + 18 * b, w1 = w0 + 18, w2 = w1 + 18, w3 = w2 + 18
+            let x = a.quants + 32 * b
+            let sums = floats(q4_0Block(w0, x), q4_0Block(w1, x + 32), q4_0Block(w2, x + 64), q4_0Block(w3, x + 96))
+            acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
+            b += 4
         }
-        return acc
+        var tail: Float = 0
+        for b in b..<blocks {
+            let block = row + 18 * b
+            tail += half(block, 0) * a.scales[b] * Float(q4_0Block(block, a.quants + 32 * b))
+        }
+        return acc.sum() + tail
     }
 
-    /// Q5_0: value = d·(q − 16), the fifth bit of element j in bit j of a u32.
-    static func q5_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
-        var acc: Float = 0
-        for b in 0 ..< a.count / 32 {
-            let block = row + 22 * b
-            let high = block.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
-            let q = (block + 6).assumingMemoryBound(to: UInt8.self), x = a.quants + 32 * b
-            var s: Int32 = 0
-            for j in 0..<16 {
-                let lo = Int32(q[j] & 0x0F) | Int32((high &>> UInt32(j)) & 1) &<< 4
-                let hi = Int32(q[j] &>> 4) | Int32((high &>> UInt32(j + 16)) & 1) &<< 4
-                s &+= (lo &- 16) &* Int32(x[j]) &+ (hi &- 16) &* Int32(x[j + 16])
-            }
-            acc += half(block, 0) * a.scales[b] * Float(s)
+    @inline(__always)
+    static func q4_0Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
+        let q = (block + 2).assumingMemoryBound(to: UInt8.self)
+        var s: Int32 = 0
+        for j in 0..<16 {
+            s &+= (Int32(q[j] & 0x0F) &- 8) &* Int32(x[j]) &+ (Int32(q[j] &>> 4) &- 8) &* Int32(x[j + 16])
         }
-        return acc
+        return s
+    }
+
+    /// Q5_0: value = d·(q − 16), the fifth bit of element j in bit j of a u32 (Qwen2.5's attention and FFN
+    /// gate/up weights).
+    static func q5_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
+        let blocks = a.count / 32
+        var acc = SIMD4<Float>()
+        var b = 0
+        while b + 4 <= blocks {
+            let w0 = row + 22 * b, w1 = w0 + 22, w2 = w1 + 22, w3 = w2 + 22
+            let x = a.quants + 32 * b
+            let sums = floats(q5_0Block(w0, x), q5_0Block(w1, x + 32), q5_0Block(w2, x + 64), q5_0Block(w3, x + 96))
+            acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
+            b += 4
+        }
+        var tail: Float = 0
+        for b in b..<blocks {
+            let block = row + 22 * b
+            tail += half(block, 0) * a.scales[b] * Float(q5_0Block(block, a.quants + 32 * b))
+        }
+        return acc.sum() + tail
+    }
+
+    @inline(__always)
+    static func q5_0Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
+        // The fifth bits in 16-bit halves, so the shifts stay in the 16-bit lanes the products use
+        // (32-bit shifts cost a repacking per block).
+        let high = block.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+        let bitsLo = UInt16(truncatingIfNeeded: high), bitsHi = UInt16(truncatingIfNeeded: high &>> 16)
+        let q = (block + 6).assumingMemoryBound(to: UInt8.self)
+        var s: Int32 = 0
+        for j in 0..<16 {
+            let lo = Int16(q[j] & 0x0F) | Int16(bitPattern: ((bitsLo &>> UInt16(j)) & 1) &<< 4)
+            let hi = Int16(q[j] &>> 4) | Int16(bitPattern: ((bitsHi &>> UInt16(j)) & 1) &<< 4)
+            s &+= Int32(lo &- 16) &* Int32(x[j]) &+ Int32(hi &- 16) &* Int32(x[j + 16])
+        }
+        return s
     }
 
     /// Q4_K: per 32-element sub-block s, value = d·scale_s·q − dmin·min_s; each sub-block is one activation block.
@@ -164,35 +203,44 @@ extension QuantizedDot {
 
     /// Q6_K: value = d·scale·(q − 32), one signed scale per 16 elements. Element 128h + 32k + l (h < 2, k < 4,
     /// l < 32) takes its low 4 bits from ql[64h + l + 32(k & 1)] (low nibble for k < 2, high otherwise) and its
-    /// high 2 bits from qh[32h + l] >> 2k; its scale is sc[8h + l/16 + 2k].
+    /// high 2 bits from qh[32h + l] >> 2k; its scale is sc[8h + l/16 + 2k]. The four k share one pass over l
+    /// with constant shifts and four independent sums (a k-outer loop with variable byte shifts ran ≈ 2× slower
+    /// per weight than Q4_K).
     static func q6_K(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
         var acc: Float = 0
         for sb in 0 ..< a.count / 256 {
             let block = row + 210 * sb
-            let d = half(block, 208)
             let sc = (block + 192).assumingMemoryBound(to: Int8.self)
-            var blockAcc: Float = 0
+            var lanes = SIMD8<Float>(), scales = SIMD8<Float>()
             for h in 0..<2 {
                 let ql = (block + 64 * h).assumingMemoryBound(to: UInt8.self)
                 let qh = (block + 128 + 32 * h).assumingMemoryBound(to: UInt8.self)
-                for k in 0..<4 {
-                    let low = ql + 32 * (k & 1), shift = UInt8(2 * k), nibbleShift = UInt8(k < 2 ? 0 : 4)
-                    let blockIndex = 8 * sb + 4 * h + k
-                    let x = a.quants + 32 * blockIndex
-                    var s0: Int32 = 0, s1: Int32 = 0
-                    for l in 0..<16 {
-                        let q = Int32((low[l] &>> nibbleShift) & 0x0F) | Int32((qh[l] &>> shift) & 3) &<< 4
-                        s0 &+= (q &- 32) &* Int32(x[l])
+                let first = 8 * sb + 4 * h
+                let x = a.quants + 32 * first
+                var sums = SIMD8<Int32>()       // [k0 l<16, k1, k2, k3, k0 l≥16, k1, k2, k3]
+                for part in 0..<2 {
+                    var s0: Int32 = 0, s1: Int32 = 0, s2: Int32 = 0, s3: Int32 = 0
+                    for l in (16 * part) ..< (16 * part + 16) {
+                        let lo = ql[l], hi = ql[l + 32], bits = qh[l]
+                        s0 &+= (Int32((lo & 0x0F) | (bits & 3) &<< 4) &- 32) &* Int32(x[l])
+                        s1 &+= (Int32((hi & 0x0F) | ((bits &>> 2) & 3) &<< 4) &- 32) &* Int32(x[32 + l])
+                        s2 &+= (Int32((lo &>> 4) | ((bits &>> 4) & 3) &<< 4) &- 32) &* Int32(x[64 + l])
+                        s3 &+= (Int32((hi &>> 4) | (bits &>> 6) &<< 4) &- 32) &* Int32(x[96 + l])
                     }
-                    for l in 16..<32 {
-                        let q = Int32((low[l] &>> nibbleShift) & 0x0F) | Int32((qh[l] &>> shift) & 3) &<< 4
-                        s1 &+= (q &- 32) &* Int32(x[l])
-                    }
-                    let scaled = s0 &* Int32(sc[8 * h + 2 * k]) &+ s1 &* Int32(sc[8 * h + 1 + 2 * k])
-                    blockAcc += a.scales[blockIndex] * Float(scaled)
+                    sums[4 * part] = s0 &* Int32(sc[8 * h + part])
+                    sums[4 * part + 1] = s1 &* Int32(sc[8 * h + part + 2])
+                    sums[4 * part + 2] = s2 &* Int32(sc[8 * h + part + 4])
+                    sums[4 * part + 3] = s3 &* Int32(sc[8 * h + part + 6])
                 }
+                for k in 0..<4 {
+                    scales[k] = a.scales[first + k]
+                    scales[4 + k] = a.scales[first + k]
+                }
+                var f = SIMD8<Float>()
+                for i in 0..<8 { f[i] = Float(sums[i]) }
+                lanes += f * scales
             }
-            acc += d * blockAcc
+            acc += half(block, 208) * lanes.sum()
         }
         return acc
     }

@@ -5,9 +5,9 @@ import Kernels
 
 /// Which `ComputeBackend` runs the model's multi-row products (prefill projections and attention).
 ///
-/// OpenBLAS is the default on the CPU: its sgemm made SmolLM2's 512-token prefill several times faster than
-/// the pure-Swift product on the development machine (docs/engine.md, "Speed"). `swift` needs no C library
-/// and is what the statically linked GPU-machine build of the Engine uses.
+/// OpenBLAS is the default on the CPU: its sgemm gave the faster prefill in every measurement here, though by
+/// little on the shared 2-core machine (SmolLM2, 512 tokens, 2 threads: 191 against 184 tok/s; docs/engine.md,
+/// "Speed"). `swift` needs no C library and is what the statically linked GPU-machine build of the Engine uses.
 public enum BackendChoice: String, CaseIterable, Sendable {
     case swift
     case openblas
