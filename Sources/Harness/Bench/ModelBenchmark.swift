@@ -252,25 +252,8 @@ public struct ModelBenchmark {
         return (timings, rss)
     }
 
-    /// Runs a child to completion (its stderr passes through as progress) and returns its stdout.
     func runChild(_ executable: String, _ arguments: [String], label: String, hint: String = "") throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_NUM_THREADS"] = String(threads)
-        env["OMP_NUM_THREADS"] = String(threads)
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        progress.say("\(label): \(([executable] + arguments).joined(separator: " "))")
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw HarnessError.badArgument("\(label) failed with status \(p.terminationStatus)\(hint.isEmpty ? "" : "; \(hint)")")
-        }
-        return String(decoding: data, as: UTF8.self)
+        try PeerProcess.run(executable, arguments, threads: threads, label: label, hint: hint, progress: progress)
     }
 }
 

@@ -110,26 +110,13 @@ public struct ReplayBenchmark {
 
     /// Runs the numpy implementation; it prints tab-separated rows spec, queries, seconds, prepare_seconds.
     func runNumpy(script: String) throws -> [String: (queries: Int, seconds: Double, prepare: Double)] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, script, "--capture", capture, "--repeats", String(repeats),
-                       "--sink", String(attentionProtocol.sinkTokens), "--local", String(attentionProtocol.localWindow)]
+        let arguments = [python, script, "--capture", capture, "--repeats", String(repeats),
+                         "--sink", String(attentionProtocol.sinkTokens), "--local", String(attentionProtocol.localWindow)]
             + methods.flatMap { ["--method", MethodSpec.format($0)] }
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_NUM_THREADS"] = String(threads)
-        env["OMP_NUM_THREADS"] = String(threads)
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        progress.say("numpy: \(p.arguments!.joined(separator: " "))")
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw HarnessError.badArgument("\(script) failed with status \(p.terminationStatus) (is numpy/h5py installed? run scripts/setup.sh)")
-        }
+        let output = try PeerProcess.run("/usr/bin/env", arguments, threads: threads, label: "numpy",
+                                         hint: "is numpy/h5py installed? run scripts/setup.sh", progress: progress)
         var rows: [String: (Int, Double, Double)] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst() {
+        for line in output.split(separator: "\n").dropFirst() {
             let f = line.split(separator: "\t").map(String.init)
             guard f.count == 4, let q = Int(f[1]), let s = Double(f[2]), let pr = Double(f[3]) else { continue }
             rows[f[0]] = (q, s, pr)
