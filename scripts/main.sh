@@ -21,6 +21,9 @@ OUT=$($BIN run experiments/quickstart.yaml "$@")
 echo "== $OUT/summary.csv (SmolLM2-135M capture made by magicpig capture) =="
 column -s, -t < "$OUT/summary.csv" | cut -c1-200
 
-ACC=$($BIN run experiments/ruler/smollm2-quick.yaml)
+# Its own folder, so the committed results/ruler-smollm2-quick (whose cells a rerun would reuse) stays as it is
+# and every answer here is computed afresh.
+rm -rf results/main-ruler-quick
+ACC=$($BIN run experiments/ruler/smollm2-quick.yaml --out results/main-ruler-quick)
 echo "== $ACC/ruler_table.md (SmolLM2-135M answering with each method in its decode loop) =="
 cat "$ACC/ruler_table.md"
