@@ -12,7 +12,7 @@ struct MagicPig: ParsableCommand {
             method and writes summary.csv, metrics.csv, the resolved config and a manifest.
             """,
         version: Manifest.harnessVersion,
-        subcommands: [Run.self, Synth.self, Methods.self, Inspect.self, Bench.self, Models.self, Tokenize.self,
+        subcommands: [Run.self, Synth.self, Methods.self, Inspect.self, Bench.self, Models.self, Tokenize.self, TaskPrompt.self,
                       Generate.self, Perplexity.self, Capture.self]
     )
 }

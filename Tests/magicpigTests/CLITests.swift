@@ -36,6 +36,15 @@ import Testing
         return dir
     }
 
+    @Test func taskNamesAnUnknownTaskAndAMissingModel() throws {
+        let unknown = try magicpig(["task", "--name", "niah_single_9"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("niah_single_1") && unknown.stderr.contains("qa_2"))
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let missing = try magicpig(["task", "--name", "vt", "--model", "\(dir)/absent.gguf"])
+        #expect(missing.status != 0 && missing.stderr.contains("absent.gguf"))
+    }
+
     @Test func methodsListsEveryCoreMethod() throws {
         let r = try magicpig(["methods"])
         #expect(r.status == 0)
