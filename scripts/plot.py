@@ -160,7 +160,7 @@ def plot_attention(path):
 
 
 def task_group(task):
-    return "niah (mean of 8)" if task.startswith("niah_") else task
+    return "niah (mean)" if task.startswith("niah_") else task
 
 
 def plot_accuracy(path):
@@ -196,7 +196,10 @@ def plot_accuracy(path):
                 elif method == "topk" and cost is not None:
                     topk.append((cost, score))
                 elif method in ("magicpig", "oracle_sampling") and cost is not None:
-                    color, marker = METHOD_STYLE[method]
+                    color, _ = METHOD_STYLE[method]
+                    # One marker per configuration of the method, the same in every panel.
+                    configs = sorted({m for m, meth in meta.items() if meth == method})
+                    marker = "D^PXv*"[configs.index(mid) % 6]
                     ax.scatter([cost], [score], color=color, marker=marker, zorder=3,
                                label=mid.replace("_budget", " ").replace("magicpig_", "MagicPIG ").replace("_", ""))
             if topk:
@@ -213,9 +216,10 @@ def plot_accuracy(path):
     for ax in axes.flat:
         for h, l in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(l, h)
-    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=min(6, len(handles)),
-               bbox_to_anchor=(0.5, -0.02 - 0.02 * len(panels)), fontsize=8)
     fig.tight_layout()
+    # Below the panels (the saved figure grows to hold it), clear of the x labels.
+    fig.legend(list(handles.values()), list(handles.keys()), loc="upper center", ncol=min(6, len(handles)),
+               bbox_to_anchor=(0.5, 0.0), fontsize=8)
     save(fig, path)
 
 
