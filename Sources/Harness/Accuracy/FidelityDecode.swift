@@ -27,11 +27,9 @@ public enum FidelityDecode {
     /// step's distribution: what a reference run keeps.
     public static func reference(_ session: DecodeSession, maxTokens: Int, stop: Set<Int>) throws -> Reference {
         var reference = Reference(tokens: [], logProbabilities: [])
-        try run(session, maxTokens: maxTokens, stop: stop) { step, logits in
+        try run(session, maxTokens: maxTokens, stop: stop) { step, logits, next in
             reference.logProbabilities.append(logSoftmax(logits))
-            let next = argmax(logits)
             reference.tokens.append(next)
-            return next
         }
         return reference
     }
@@ -40,8 +38,7 @@ public enum FidelityDecode {
     public static func decode(_ session: DecodeSession, maxTokens: Int, stop: Set<Int>, against reference: Reference) throws -> Outcome {
         var tokens: [Int] = []
         var onPrefix = true, agreeing = 0, klSum = 0.0, klSteps = 0
-        try run(session, maxTokens: maxTokens, stop: stop) { step, logits in
-            let next = argmax(logits)
+        try run(session, maxTokens: maxTokens, stop: stop) { step, logits, next in
             if onPrefix, step < reference.tokens.count {
                 klSum += kl(reference.logProbabilities[step], logSoftmax(logits))
                 klSteps += 1
@@ -50,30 +47,23 @@ public enum FidelityDecode {
                 onPrefix = false
             }
             tokens.append(next)
-            return next
         }
         return Outcome(tokens: tokens, agreement: Double(agreeing) / Double(max(1, reference.tokens.count)),
                        meanKL: klSteps == 0 ? 0 : klSum / Double(klSteps), klSteps: klSteps)
     }
 
-    /// The greedy loop: `choose` sees each step's logits and returns the token taken; the last token is
-    /// not fed back.
+    /// The greedy loop (the session's own greedy choice, as `DecodeSession.greedy`): `record` sees each step's
+    /// logits and the token taken; the last token is not fed back.
     static func run(_ session: DecodeSession, maxTokens: Int, stop: Set<Int>,
-                    choose: (Int, [Float]) -> Int) throws {
+                    record: (Int, [Float], Int) -> Void) throws {
         var step = 0
         while step < maxTokens {
-            let next = choose(step, session.nextLogits)
+            let next = session.greedyToken
+            record(step, session.nextLogits, next)
             step += 1
             if stop.contains(next) || step == maxTokens { break }
             try session.step(next)
         }
-    }
-
-    static func argmax(_ logits: [Float]) -> Int {
-        // The first maximum, as llama.cpp's greedy sampler and DecodeSession.greedyToken.
-        var best = 0
-        for i in 1..<logits.count where logits[i] > logits[best] { best = i }
-        return best
     }
 
     static func logSoftmax(_ logits: [Float]) -> [Float] {
