@@ -50,6 +50,7 @@ public enum Experiment {
             let outcome = try runAccuracy(config, out: out, options: options, progress: progress)
             manifest.cellsComputed = outcome.cellsComputed
             manifest.cellsReused = outcome.cellsReused
+            manifest.cellCodeVersions = outcome.records.reduce(into: [:]) { $0[$1.code ?? "unrecorded", default: 0] += 1 }
         }
         try AtomicFile.write(yaml, to: "\(out)/config.yaml")
         manifest.finish(started: started)
@@ -68,7 +69,8 @@ extension Experiment {
         let codec = try PromptCodec(tokenizer: loaded.tokenizer, chat: spec.chat, stopTokens: model.stopTokens)
         let methods = try config.methodConfigurations().map(\.id)
         progress.say("\(config.name): \(spec.model) answers \(spec.tasks.count) task(s) × \(spec.samplesPerTask) samples at \(spec.lengths.map(String.init).joined(separator: ", ")) tokens, setups \(spec.setups.map(\.rawValue).joined(separator: "+")), reference + \(methods.joined(separator: ", ")) → \(out)")
-        let outcome = try AccuracyRunner(config: config, model: model, codec: codec, outputFolder: out, progress: progress).run()
+        let outcome = try AccuracyRunner(config: config, model: model, codec: codec, outputFolder: out, progress: progress,
+                                     codeVersion: GitInfo.version()).run()
         let rows = AccuracyReport.rows(outcome.records)
         let p = config.attentionProtocol
         let dense = config.denseLayers.sorted().map(String.init).joined(separator: " ")

@@ -35,6 +35,9 @@ public struct AccuracyRecord: Codable, Sendable, Equatable {
     /// For `exact` through the seam: whether it reproduced plain decoding's answer token for token.
     public var matchesPlainExact: Bool?
     public var seconds: Double
+    /// The git commit of the code that computed the cell (`-dirty` appended when the tree was modified);
+    /// nil in cells written before it was recorded. A table resumed across commits lists its versions.
+    public var code: String?
 
     public static let referenceID = "reference"
 

@@ -19,9 +19,12 @@ public struct AccuracyRunner {
     public var codec: PromptCodec
     public var outputFolder: String
     public var progress: Progress
+    /// Stamped on every computed cell (see `AccuracyRecord.code`).
+    public var codeVersion: String?
 
     public init(config: ExperimentConfig, model: LanguageModel, codec: PromptCodec, outputFolder: String,
-                progress: Progress = Progress()) {
+                progress: Progress = Progress(), codeVersion: String? = nil) {
+        self.codeVersion = codeVersion
         self.config = config
         self.model = model
         self.codec = codec
@@ -70,14 +73,18 @@ public struct AccuracyRunner {
         let overhead = codec.overheadTokens
         let encode = codec.encode
         var records: [AccuracyRecord] = []
+        var order: [(length: Int, task: Int, index: Int)] = []
         var computed = 0, reused = 0
         let total = spec.lengths.count * spec.tasks.count * spec.samplesPerTask
         var done = 0
+        // Sample-major: a run stopped part-way leaves every task with the same number of finished samples.
         for length in spec.lengths {
-            for task in spec.tasks {
-                let generator = try TaskGenerator(task: task, targetTokens: length, overheadTokens: overhead,
-                                                  seed: spec.taskSeed, countTokens: { encode($0).count })
-                for index in 0..<spec.samplesPerTask {
+            let generators = try spec.tasks.map { task in
+                try TaskGenerator(task: task, targetTokens: length, overheadTokens: overhead,
+                                  seed: spec.taskSeed, countTokens: { encode($0).count })
+            }
+            for index in 0..<spec.samplesPerTask {
+                for (task, generator) in zip(spec.tasks, generators) {
                     done += 1
                     let folder = "\(outputFolder)/cells/len\(length)/\(task.rawValue)/s\(String(format: "%03d", index))"
                     let sample = try generator.sample(index)
@@ -114,10 +121,17 @@ public struct AccuracyRunner {
                             records.append(cached["\(setup.rawValue)__\(id)"]!)
                         }
                     }
+                    order.append((length, spec.tasks.firstIndex(of: task)!, index))
                 }
             }
         }
-        return Outcome(records: records, cellsComputed: computed, cellsReused: reused)
+        // Reported in (length, task, sample) order, whatever order they were computed in.
+        let perSample = records.count / max(order.count, 1)
+        let sorted = order.indices.sorted { a, b in
+            let x = order[a], y = order[b]
+            return (x.length, x.task, x.index) < (y.length, y.task, y.index)
+        }.flatMap { records[($0 * perSample)..<(($0 + 1) * perSample)] }
+        return Outcome(records: sorted, cellsComputed: computed, cellsReused: reused)
     }
 
     /// Prefills the sample's context once, then answers every missing (setup, answer) cell.
@@ -165,7 +179,8 @@ public struct AccuracyRunner {
                     generatedTokens: tokens.count,
                     costFraction: statistics.map { $0.meanCostFraction },
                     keysFraction: statistics.map { $0.keysTotal == 0 ? 0 : Double($0.keysAttended) / Double($0.keysTotal) },
-                    agreement: agreement, meanKL: kl, klSteps: klSteps, matchesPlainExact: matches, seconds: seconds)
+                    agreement: agreement, meanKL: kl, klSteps: klSteps, matchesPlainExact: matches, seconds: seconds,
+                    code: codeVersion)
             }
 
             var clock = Date()

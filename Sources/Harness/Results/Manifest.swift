@@ -19,6 +19,9 @@ public struct Manifest: Codable, Sendable {
     public var wallSeconds: Double
     public var cellsComputed: Int?
     public var cellsReused: Int?
+    /// Accuracy runs: how many of the reported cells each code version computed ("unrecorded" for cells
+    /// older than the stamp), so a table resumed across commits says so.
+    public var cellCodeVersions: [String: Int]?
 
     public struct CaptureProvenance: Codable, Sendable {
         public var path: String
@@ -77,6 +80,12 @@ public struct MachineInfo: Codable, Sendable {
 
 /// The current git commit of the working directory, if it is a git checkout.
 public enum GitInfo {
+    /// `hash`, or `hash-dirty` when tracked code outside results/ was modified.
+    public static func version() -> String {
+        let git = commit()
+        return git.dirty ? "\(git.hash)-dirty" : git.hash
+    }
+
     public static func commit() -> (hash: String, dirty: Bool) {
         guard let hash = run(["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines), !hash.isEmpty else {
             return ("unknown", false)
