@@ -162,6 +162,40 @@ import Approximators
         #expect(throws: ModelError.prefillAfterDecoding) { try seamed.prefill([1]) }
     }
 
+    /// Several tokens fed as decode steps in one pass (setup B's question) equal one `step` per token, up to
+    /// the rounding of the batched matrix products, with and without approximators; the exact seam still
+    /// reproduces plain decoding bit for bit.
+    @Test func batchedStepsEqualSingleSteps() throws {
+        let tiny = Self.tiny(.halfSplit)
+        let question = [3, 17, 42, 8, 25]
+        let protocolSpec = AttentionProtocol(sinkTokens: 1, localWindow: 2)
+        let seams: [AttentionSeam?] = [
+            nil,
+            AttentionSeam(approximator: ExactAttention(), denseLayers: []),
+            AttentionSeam(approximator: try ApproximatorRegistry.make("topk", ["count": .int(2)]), denseLayers: [0],
+                          attentionProtocol: protocolSpec),
+            AttentionSeam(approximator: try ApproximatorRegistry.make("streaming_llm"), denseLayers: [],
+                          attentionProtocol: protocolSpec),
+        ]
+        var batchedLogits: [[Float]] = []
+        for seam in seams {
+            let single = tiny.model.makeSession(seam: seam), batched = tiny.model.makeSession(seam: seam)
+            for s in [single, batched] { try s.prefill(Array(Self.ids[0..<8])) }
+            for id in question { try single.step(id) }
+            try batched.step(question)
+            #expect(batched.tokens == single.tokens)
+            #expect(batched.statistics.attends == single.statistics.attends)
+            #expect(batched.statistics.keysAttended == single.statistics.keysAttended)
+            let worst = zip(batched.nextLogits, single.nextLogits).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-4, "batched vs single steps: max |Δlogit| \(worst)")
+            #expect(try batched.greedy(maxTokens: 6) == single.greedy(maxTokens: 6))
+            batchedLogits.append(batched.nextLogits)
+        }
+        #expect(batchedLogits[0] == batchedLogits[1])
+        #expect(batchedLogits[2] != batchedLogits[0])
+        #expect(throws: ModelError.emptyInput) { try tiny.model.makeSession().step([1]) }
+    }
+
     /// An approximator that drops keys changes the logits in sparse layers only; dense layers stay exact.
     @Test func denseLayersStayExact() throws {
         let tiny = Self.tiny(.adjacentPairs)

@@ -23,10 +23,13 @@ public struct AttentionStatistics: Sendable, Equatable {
 
 extension LanguageModel {
     /// Runs `tokens` at positions [cache.count, cache.count + tokens.count), appending their keys and values
-    /// to `cache`. One token with `heads` given attends through the prepared approximator heads in the layers
-    /// that have them (nil entries: exact attention over `cache`); otherwise attention is exact and causal.
-    /// Returns the logits of the requested rows, [rows × vocabulary].
-    func forward(_ tokens: [Int], cache: KVCache, logits rows: LogitRows,
+    /// to `cache`. Returns the logits of the requested rows, [rows × vocabulary].
+    ///
+    /// Attention is exact and causal (the prefill kernel) unless the tokens are decode steps — one token, or
+    /// `stepwise` — where each token in turn attends as a decode step: through the prepared approximator
+    /// heads in the layers that have them, else exactly with the decode kernel. The matrix products always
+    /// take all the tokens at once.
+    func forward(_ tokens: [Int], cache: KVCache, logits rows: LogitRows, stepwise: Bool = false,
                  heads: [[PreparedHeadBox]?]? = nil, statistics: UnsafeMutablePointer<AttentionStatistics>? = nil,
                  observer: ActivationObserver? = nil) throws -> [Float] {
         let c = config
@@ -67,10 +70,16 @@ extension LanguageModel {
                     keys: Array(UnsafeBufferPointer(start: k, count: T * kvWidth)),
                     values: Array(UnsafeBufferPointer(start: v, count: T * kvWidth))))
             }
-            if T == 1, let layerHeads = heads?[l] {
-                approximateAttention(q, k, v, heads: layerHeads, into: attended, statistics: statistics)
-            } else if T == 1 {
-                decodeAttention(q, layer: l, cache: cache, length: start + 1, into: attended)
+            if T == 1 || stepwise {
+                for t in 0..<T {
+                    if let layerHeads = heads?[l] {
+                        approximateAttention(q + t * qWidth, k + t * kvWidth, v + t * kvWidth, heads: layerHeads,
+                                             into: attended + t * qWidth, statistics: statistics)
+                    } else {
+                        decodeAttention(q + t * qWidth, layer: l, cache: cache, length: start + t + 1,
+                                        into: attended + t * qWidth)
+                    }
+                }
             } else {
                 prefillAttention(q, layer: l, cache: cache, start: start, tokens: T, into: attended)
             }

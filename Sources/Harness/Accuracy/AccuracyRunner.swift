@@ -162,7 +162,7 @@ public struct AccuracyRunner {
             }
             func session(_ seam: AttentionSeam?) throws -> DecodeSession {
                 let s = try start.fork(seam: seam)
-                if setup == .b { for id in queryIDs { try s.step(id) } }
+                if setup == .b { try s.step(queryIDs) }
                 return s
             }
             func record(_ id: String, method: String, parameters: String, seed: UInt64, tokens: [Int],
