@@ -67,15 +67,18 @@ extension Experiment {
         let loaded = try ModelLoader.load(name: spec.model, backend: options.backend, threads: options.threads)
         let model = loaded.model
         let codec = try PromptCodec(tokenizer: loaded.tokenizer, chat: spec.chat, stopTokens: model.stopTokens)
-        let methods = try config.methodConfigurations().map(\.id)
+        let configurations = try config.methodConfigurations()
+        let methods = configurations.map(\.id)
         progress.say("\(config.name): \(spec.model) answers \(spec.tasks.count) task(s) × \(spec.samplesPerTask) samples at \(spec.lengths.map(String.init).joined(separator: ", ")) tokens, setups \(spec.setups.map(\.rawValue).joined(separator: "+")), reference + \(methods.joined(separator: ", ")) → \(out)")
         let outcome = try AccuracyRunner(config: config, model: model, codec: codec, outputFolder: out, progress: progress,
                                      codeVersion: GitInfo.version()).run()
         let rows = AccuracyReport.rows(outcome.records)
         let p = config.attentionProtocol
-        let dense = config.denseLayers.sorted().map(String.init).joined(separator: " ")
-        try AccuracyReport.accuracyTable(rows, model: spec.model) { setup in
-            "setup=\(setup.rawValue) sink=\(p.sinkTokens) local=\(p.localWindow) dense_layers=\(dense.isEmpty ? "none" : dense)"
+        let denseOf = Dictionary(configurations.map { ($0.id, $0.denseLayers(protocol: config.denseLayers)) }) { a, _ in a }
+        try AccuracyReport.accuracyTable(rows, model: spec.model) { setup, methodID in
+            let layers = denseOf[methodID] ?? config.denseLayers.sorted()
+            let dense = layers.isEmpty ? "none" : layers.map(String.init).joined(separator: " ")
+            return "setup=\(setup.rawValue) sink=\(p.sinkTokens) local=\(p.localWindow) dense_layers=\(dense)"
         }.write(to: "\(out)/accuracy.csv")
         let table = AccuracyReport.rulerTable(rows)
         try table.write(to: "\(out)/ruler_table.csv")

@@ -150,7 +150,34 @@ import Testing
         #expect(table.rows.first { $0[2] == "better" }!.last!.contains("flagged"))
     }
 
-    @Test func accuracyConfigErrorsNameTheField() {
+    /// A method's own `dense_layers` replaces the protocol's: a lossy method made exact in every layer of
+    /// the 2-layer model answers exactly as the reference, in both setups; its id and cells say so.
+    @Test func perMethodDenseLayersOverrideTheProtocol() throws {
+        let out = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let config = try Self.config(methods: "[{method: streaming_llm, dense_layers: [0, 1]}, {method: streaming_llm}]")
+        let outcome = try AccuracyRunner(config: config, model: Self.model, codec: Self.codec, outputFolder: out,
+                                         progress: Progress(quiet: true)).run()
+        let allDense = outcome.records.filter { $0.methodID == "streaming_llm_dense0-1" }
+        let sparse = outcome.records.filter { $0.methodID == "streaming_llm" }
+        #expect(allDense.count == 4 && sparse.count == 4)
+        for record in allDense {
+            let reference = try #require(outcome.records.first {
+                $0.isReference && $0.task == record.task && $0.setup == record.setup
+            })
+            #expect(record.prediction == reference.prediction && record.meanKL < 1e-9 && record.costFraction == 0)
+        }
+        #expect(sparse.allSatisfy { ($0.meanKL) > 1e-6 })
+        #expect(FileManager.default.fileExists(atPath: "\(out)/cells/len700/vt/s000/B__streaming_llm_dense0-1__seed0.json"))
+        // A layer the model does not have is refused before any work.
+        let bad = try Self.config(methods: "[{method: exact, dense_layers: [2]}]")
+        #expect(throws: HarnessError.self) {
+            try AccuracyRunner(config: bad, model: Self.model, codec: Self.codec, outputFolder: Self.folder(),
+                               progress: Progress(quiet: true)).run()
+        }
+    }
+
+    @Test func accuracyConfigErrorsNameTheField() throws {
         func error(_ yaml: String) -> ConfigError? {
             do { _ = try ConfigParser.parse(yaml: yaml); return nil } catch { return error as? ConfigError }
         }
@@ -160,6 +187,10 @@ import Testing
         #expect(error(head + "lengths: [10]")?.field == "lengths")
         #expect(error(head + "samples_per_task: 0")?.field == "samples_per_task")
         #expect(error(head + "chat: maybe")?.field == "chat")
+        #expect(error("name: x\nkind: accuracy\nmethods: [{method: exact, dense_layers: zero}]")?.field == "methods[0].dense_layers")
+        let grid = try? ConfigParser.parse(yaml: "name: x\nkind: accuracy\nmethods: [{method: magicpig, K: 10, L: [150, 170], dense_layers: [12, 0]}]")
+        #expect(try grid?.methodConfigurations().map(\.id) == ["magicpig_K10_L150_dense0-12", "magicpig_K10_L170_dense0-12"])
+        #expect(try grid?.methodConfigurations().first?.approximator.parameters["K"] == "10")
         let ok = try? ConfigParser.parse(yaml: head + "tasks: all\nsetups: [a, B]\nlengths: 4096")
         #expect(ok?.accuracy.tasks.count == 13 && ok?.accuracy.setups == [.a, .b] && ok?.accuracy.lengths == [4096])
     }

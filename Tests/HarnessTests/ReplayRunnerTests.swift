@@ -86,6 +86,23 @@ import Testing
         #expect(sparse.allSatisfy { !$0.dense } && sparse.contains { $0.relL2 > 1e-4 })
     }
 
+    /// A method's own dense_layers replaces the protocol's for that method only (the authors keep different
+    /// layers exact for MagicPIG and for the baselines).
+    @Test func perMethodDenseLayersApplyToTheirMethodOnly() throws {
+        var c = try config("  - {method: topk, budget: 0.05, dense_layers: [0]}\n  - {method: topk, budget: 0.05}")
+        c.denseLayers = [1]
+        let outcome = try runner(c).run()
+        let own = outcome.metrics.filter { $0.config == "topk_budget0.05_dense0" }
+        let plain = outcome.metrics.filter { $0.config == "topk_budget0.05" }
+        #expect(own.filter { $0.layer == 0 }.allSatisfy(\.dense) && own.filter { $0.layer == 1 }.allSatisfy { !$0.dense })
+        #expect(plain.filter { $0.layer == 1 }.allSatisfy(\.dense) && plain.filter { $0.layer == 0 }.allSatisfy { !$0.dense })
+        #expect(!own.isEmpty && !plain.isEmpty)
+        let summary = SummaryTable.build(configurations: try c.methodConfigurations(), metrics: outcome.metrics,
+                                         byConcentration: false, protocol: c.attentionProtocol, denseLayers: c.denseLayers)
+        let column = try #require(summary.columns.firstIndex(of: "dense_layers"))
+        #expect(summary.rows.map { $0[column] } == ["0", "1"])
+    }
+
     @Test func missingLayerIsReportedBeforeWork() throws {
         var c = try config("  - {method: exact}")
         c.layers = [5]

@@ -79,7 +79,7 @@ public enum AccuracyReport {
         return (mean, 1.96 * (variance / n).squareRoot())
     }
 
-    public static func accuracyTable(_ rows: [Row], model: String, protocolText: (PromptSetup) -> String) -> CSVTable {
+    public static func accuracyTable(_ rows: [Row], model: String, protocolText: (PromptSetup, _ methodID: String) -> String) -> CSVTable {
         var table = CSVTable(columns: [
             "model", "task", "context", "setup", "method", "method_id", "parameters", "seeds", "protocol", "samples",
             "score", "ci95", "score_minus_exact", "score_minus_exact_ci95", "cost_fraction", "keys_fraction",
@@ -87,7 +87,7 @@ public enum AccuracyReport {
         for r in rows {
             table.append([
                 model, r.task, String(r.length), r.setup.rawValue, r.method, r.methodID, r.parameters,
-                r.seeds.map(String.init).joined(separator: " "), protocolText(r.setup), String(r.samples),
+                r.seeds.map(String.init).joined(separator: " "), protocolText(r.setup, r.methodID), String(r.samples),
                 Format.number(r.score), Format.number(r.ci95), Format.number(r.minusExact), Format.number(r.minusExactCI95),
                 Format.number(r.costFraction), Format.number(r.keysFraction), Format.number(r.agreement),
                 Format.number(r.meanKL), r.flag])

@@ -68,6 +68,11 @@ public struct AccuracyRunner {
             throw HarnessError.badArgument(
                 "lengths: \(longest) tokens exceed \(spec.model)'s context of \(model.config.contextLength); use shorter lengths or a longer-context model")
         }
+        for layer in config.denseLayers + configurations.flatMap({ $0.denseLayers ?? [] })
+        where layer < 0 || layer >= model.config.layerCount {
+            throw HarnessError.badArgument(
+                "dense_layers: layer \(layer) does not exist; \(spec.model) has layers 0…\(model.config.layerCount - 1)")
+        }
         try checkFingerprint(spec)
 
         let overhead = codec.overheadTokens
@@ -147,7 +152,6 @@ public struct AccuracyRunner {
         let base = model.makeSession()
         try base.prefill(contextIDs)
         let protocolSpec = config.attentionProtocol
-        let dense = Set(config.denseLayers)
         var fresh: [AccuracyRecord] = []
 
         for setup in spec.setups {
@@ -195,7 +199,8 @@ public struct AccuracyRunner {
             }
             for answer in answers where cached["\(setup.rawValue)__\(cellName(answer))"] == nil {
                 clock = Date()
-                let seam = AttentionSeam(approximator: answer.configuration.approximator, denseLayers: dense,
+                let seam = AttentionSeam(approximator: answer.configuration.approximator,
+                                         denseLayers: Set(answer.configuration.denseLayers(protocol: config.denseLayers)),
                                          attentionProtocol: protocolSpec, seed: answer.seed)
                 let s = try session(seam)
                 let outcome = try FidelityDecode.decode(s, maxTokens: maxNew, stop: codec.stopTokens, against: reference)

@@ -261,7 +261,8 @@ public enum ConfigParser {
             throw ConfigError(file: file, field: field, message: "missing 'method'; valid methods: \(ApproximatorRegistry.names.joined(separator: ", "))")
         }
         var grid = MethodGrid(method: name)
-        for (keyNode, valueNode) in map where keyNode.string != "method" {
+        grid.denseLayers = try intList(map["dense_layers"], field: "\(field).dense_layers", file: file)
+        for (keyNode, valueNode) in map where keyNode.string != "method" && keyNode.string != "dense_layers" {
             guard let key = keyNode.string else { throw ConfigError(file: file, field: field, message: "parameter names must be strings") }
             let values: [ParameterValue]
             if let seq = valueNode.sequence {

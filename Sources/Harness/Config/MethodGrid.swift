@@ -6,15 +6,19 @@ public struct MethodGrid: Sendable, Equatable {
     public var method: String
     /// Parameter name → the values it takes (one value for a scalar parameter), in file order.
     public var parameters: [(name: String, values: [ParameterValue])]
+    /// This method's own `dense_layers`, overriding the protocol's: the authors keep layers 0 and 16 of
+    /// Llama-3.1-8B exact for MagicPIG but 0 and 1 for the baselines (magicpig.md, "Dense layers").
+    public var denseLayers: [Int]?
 
-    public init(method: String, parameters: [(name: String, values: [ParameterValue])] = []) {
+    public init(method: String, parameters: [(name: String, values: [ParameterValue])] = [], denseLayers: [Int]? = nil) {
         self.method = method
         self.parameters = parameters
+        self.denseLayers = denseLayers
     }
 
     public static func == (a: MethodGrid, b: MethodGrid) -> Bool {
         a.method == b.method && a.parameters.map(\.name) == b.parameters.map(\.name)
-            && a.parameters.map(\.values) == b.parameters.map(\.values)
+            && a.parameters.map(\.values) == b.parameters.map(\.values) && a.denseLayers == b.denseLayers
     }
 
     /// The Cartesian product of the parameter lists, each point checked by the registry.
@@ -29,7 +33,8 @@ public struct MethodGrid: Sendable, Equatable {
         return try points.map { point in
             let dict = Dictionary(point, uniquingKeysWith: { _, last in last })
             let approximator = try ApproximatorRegistry.make(method, dict)
-            return MethodConfiguration(method: method, parameters: point.map { ($0.0, $0.1) }, approximator: approximator)
+            return MethodConfiguration(method: method, parameters: point.map { ($0.0, $0.1) }, approximator: approximator,
+                                       denseLayers: denseLayers?.sorted())
         }
     }
 }
@@ -41,10 +46,25 @@ public struct MethodConfiguration: Sendable {
     /// The parameters as the user gave them, in file order.
     public var parameters: [(name: String, value: ParameterValue)]
     public var approximator: any AttentionApproximator
+    /// The method's own exact layers (nil: the protocol's). Part of the id, so cells under different
+    /// dense layers never mix.
+    public var denseLayers: [Int]?
+
+    public init(method: String, parameters: [(name: String, value: ParameterValue)], approximator: any AttentionApproximator,
+                denseLayers: [Int]? = nil) {
+        self.method = method
+        self.parameters = parameters
+        self.approximator = approximator
+        self.denseLayers = denseLayers
+    }
 
     public var id: String {
-        ([method] + parameters.map { "\($0.name)\(Self.slug($0.value.description))" }).joined(separator: "_")
+        let dense = denseLayers.map { ["dense" + ($0.isEmpty ? "none" : $0.map(String.init).joined(separator: "-"))] } ?? []
+        return ([method] + parameters.map { "\($0.name)\(Self.slug($0.value.description))" } + dense).joined(separator: "_")
     }
+
+    /// The layers this configuration keeps exact under a protocol whose dense layers are `protocolLayers`.
+    public func denseLayers(protocol protocolLayers: [Int]) -> [Int] { denseLayers ?? protocolLayers.sorted() }
 
     /// Parameter value as recorded in results, "" when the method does not take it.
     public func value(_ name: String) -> String {

@@ -55,7 +55,6 @@ public enum SummaryTable {
                              protocol attentionProtocol: AttentionProtocol, denseLayers: [Int]) -> CSVTable {
         let protocolColumns = [
             "sink": String(attentionProtocol.sinkTokens), "local": String(attentionProtocol.localWindow),
-            "dense_layers": denseLayers.map(String.init).joined(separator: " "),
         ]
         var table = CSVTable(columns: columns)
         let sparse = metrics.filter { !$0.dense }
@@ -66,7 +65,8 @@ public enum SummaryTable {
                 ? Concentration.allCases.map { c in (c.rawValue, rows.filter { $0.concentration == c }) }
                 : [("all", rows)]
             for (label, group) in groups where !group.isEmpty || !byConcentration {
-                table.append(row(configuration, label, group).merging(protocolColumns) { a, _ in a })
+                let dense = configuration.denseLayers(protocol: denseLayers).map(String.init).joined(separator: " ")
+                table.append(row(configuration, label, group).merging(protocolColumns.merging(["dense_layers": dense]) { a, _ in a }) { a, _ in a })
             }
         }
         return table

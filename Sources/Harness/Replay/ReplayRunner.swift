@@ -120,7 +120,6 @@ public struct ReplayRunner {
         let layer = try file.readLayer(sample: chunk.sample.index, layer: chunk.layer)
         let reference = ExactReference.compute(layer: layer, sample: chunk.sample,
                                                recallFraction: config.recallFraction, threads: threads)
-        let dense = config.denseLayers.contains(chunk.layer)
         let kvHeads = layer.numKVHeads
         let tasks = cells.count * kvHeads
         let slots = UnsafeMutablePointer<[QueryMetrics]>.allocate(capacity: tasks)
@@ -129,10 +128,11 @@ public struct ReplayRunner {
         let out = SendablePointer(slots)
         let captureName = URL(fileURLWithPath: chunk.capture).lastPathComponent
         let sample = chunk.sample
-        let attentionProtocol = config.attentionProtocol
+        let attentionProtocol = config.attentionProtocol, denseLayers = config.denseLayers
         let cellList = cells
         Parallel.forEach(tasks, threads: threads) { t in
             let cell = cellList[t / kvHeads], kv = t % kvHeads
+            let dense = cell.configuration.denseLayers(protocol: denseLayers).contains(chunk.layer)
             let approximator: any AttentionApproximator = dense ? ExactAttention() : cell.configuration.approximator
             var rows: [QueryMetrics] = []
             HeadReplay(layer: layer, sample: sample, kvHead: kv)
