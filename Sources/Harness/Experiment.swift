@@ -12,6 +12,8 @@ public enum Experiment {
         public var quiet = false
         /// Where a model's dense products run (`kind: accuracy`).
         public var backend: BackendChoice = .default
+        /// `kind: accuracy`: tables from the finished cells only, nothing computed (`--finished-only`).
+        public var finishedOnly = false
         public init() {}
     }
 
@@ -51,6 +53,7 @@ public enum Experiment {
             manifest.cellsComputed = outcome.cellsComputed
             manifest.cellsReused = outcome.cellsReused
             manifest.cellCodeVersions = outcome.records.reduce(into: [:]) { $0[$1.code ?? "unrecorded", default: 0] += 1 }
+            manifest.samplesSkipped = options.finishedOnly ? outcome.samplesSkipped : nil
         }
         try AtomicFile.write(yaml, to: "\(out)/config.yaml")
         manifest.finish(started: started)
@@ -70,8 +73,13 @@ extension Experiment {
         let configurations = try config.methodConfigurations()
         let methods = configurations.map(\.id)
         progress.say("\(config.name): \(spec.model) answers \(spec.tasks.count) task(s) × \(spec.samplesPerTask) samples at \(spec.lengths.map(String.init).joined(separator: ", ")) tokens, setups \(spec.setups.map(\.rawValue).joined(separator: "+")), reference + \(methods.joined(separator: ", ")) → \(out)")
-        let outcome = try AccuracyRunner(config: config, model: model, codec: codec, outputFolder: out, progress: progress,
-                                     codeVersion: GitInfo.version()).run()
+        var runner = AccuracyRunner(config: config, model: model, codec: codec, outputFolder: out, progress: progress,
+                                    codeVersion: GitInfo.version())
+        runner.computeMissing = !options.finishedOnly
+        let outcome = try runner.run()
+        guard !outcome.records.isEmpty else {
+            throw HarnessError.badArgument("\(out): no sample has all its cells finished yet; run without --finished-only first")
+        }
         let rows = AccuracyReport.rows(outcome.records)
         let p = config.attentionProtocol
         let denseOf = Dictionary(configurations.map { ($0.id, $0.denseLayers(protocol: config.denseLayers)) }) { a, _ in a }

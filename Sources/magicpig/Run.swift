@@ -26,6 +26,9 @@ struct Run: ParsableCommand {
     @Option(help: "Compute backend for a model's prefill products (kind: accuracy): openblas or swift.")
     var backend: BackendChoice = .default
 
+    @Flag(help: "kind: accuracy: write the tables from the finished cells only and compute nothing; samples with a missing answer are left out (the table of a run stopped part-way).")
+    var finishedOnly = false
+
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
@@ -40,6 +43,7 @@ struct Run: ParsableCommand {
         options.threads = threads
         options.quiet = quiet
         options.backend = backend
+        options.finishedOnly = finishedOnly
         let folder = try Experiment.run(configPath: config, options: options)
         print(folder)
     }

@@ -177,6 +177,26 @@ import Testing
         }
     }
 
+    /// `--finished-only` computes nothing and reports only the samples whose cells are all there.
+    @Test func finishedOnlyReportsCompleteSamplesAndComputesNothing() throws {
+        let out = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var empty = AccuracyRunner(config: try Self.config(methods: "[{method: exact}]", setups: "[A]"), model: Self.model,
+                                   codec: Self.codec, outputFolder: out, progress: Progress(quiet: true))
+        empty.computeMissing = false
+        let none = try empty.run()
+        #expect(none.records.isEmpty && none.cellsComputed == 0 && none.samplesSkipped == 2)
+        _ = try AccuracyRunner(config: try Self.config(methods: "[{method: exact}]", setups: "[A]"), model: Self.model,
+                               codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
+        var more = AccuracyRunner(config: try Self.config(methods: "[{method: exact}]", setups: "[A]", samples: 3),
+                                  model: Self.model, codec: Self.codec, outputFolder: out, progress: Progress(quiet: true))
+        more.computeMissing = false
+        let partial = try more.run()
+        #expect(partial.cellsComputed == 0 && partial.samplesSkipped == 4)
+        #expect(Set(partial.records.map(\.index)) == [0] && partial.records.count == 2 * 2)
+        #expect(partial.records.map(\.task) == ["niah_single_1", "niah_single_1", "vt", "vt"])
+    }
+
     @Test func accuracyConfigErrorsNameTheField() throws {
         func error(_ yaml: String) -> ConfigError? {
             do { _ = try ConfigParser.parse(yaml: yaml); return nil } catch { return error as? ConfigError }

@@ -21,6 +21,9 @@ public struct AccuracyRunner {
     public var progress: Progress
     /// Stamped on every computed cell (see `AccuracyRecord.code`).
     public var codeVersion: String?
+    /// false: compute nothing; report the samples whose cells are all finished and skip the rest (the table
+    /// of a run stopped part-way).
+    public var computeMissing = true
 
     public init(config: ExperimentConfig, model: LanguageModel, codec: PromptCodec, outputFolder: String,
                 progress: Progress = Progress(), codeVersion: String? = nil) {
@@ -37,6 +40,8 @@ public struct AccuracyRunner {
         public var records: [AccuracyRecord]
         public var cellsComputed: Int
         public var cellsReused: Int
+        /// Samples left out because some of their cells were missing (`computeMissing == false`).
+        public var samplesSkipped = 0
     }
 
     struct Answer {
@@ -79,7 +84,7 @@ public struct AccuracyRunner {
         let encode = codec.encode
         var records: [AccuracyRecord] = []
         var order: [(length: Int, task: Int, index: Int)] = []
-        var computed = 0, reused = 0
+        var computed = 0, reused = 0, skipped = 0
         let total = spec.lengths.count * spec.tasks.count * spec.samplesPerTask
         var done = 0
         // Sample-major: a run stopped part-way leaves every task with the same number of finished samples.
@@ -105,6 +110,10 @@ public struct AccuracyRunner {
                                 missing = true
                             }
                         }
+                    }
+                    if missing && !computeMissing {
+                        skipped += 1
+                        continue
                     }
                     if missing {
                         let started = Date()
@@ -136,7 +145,8 @@ public struct AccuracyRunner {
             let x = order[a], y = order[b]
             return (x.length, x.task, x.index) < (y.length, y.task, y.index)
         }.flatMap { records[($0 * perSample)..<(($0 + 1) * perSample)] }
-        return Outcome(records: sorted, cellsComputed: computed, cellsReused: reused)
+        if skipped > 0 { progress.say("\(skipped) of \(total) samples unfinished: left out of the tables") }
+        return Outcome(records: sorted, cellsComputed: computed, cellsReused: reused, samplesSkipped: skipped)
     }
 
     /// Prefills the sample's context once, then answers every missing (setup, answer) cell.

@@ -22,6 +22,8 @@ public struct Manifest: Codable, Sendable {
     /// Accuracy runs: how many of the reported cells each code version computed ("unrecorded" for cells
     /// older than the stamp), so a table resumed across commits says so.
     public var cellCodeVersions: [String: Int]?
+    /// Accuracy runs with `--finished-only`: samples left out of the tables for missing cells.
+    public var samplesSkipped: Int?
 
     public struct CaptureProvenance: Codable, Sendable {
         public var path: String
