@@ -50,7 +50,7 @@ public struct AttentionBenchmark: Sendable {
     public static let columns = [
         "context", "method", "K", "L", "threads", "dtype", "heads", "kv_heads", "head_dim", "ms_per_step",
         "bytes_per_step", "gb_per_s", "read_bandwidth_gb_per_s", "bandwidth_share", "speedup_vs_dense",
-        "cost_fraction", "kv_bytes", "table_bytes", "table_bytes_limit", "build_seconds", "steps",
+        "speedup_if_dense_gb_per_s", "cost_fraction", "kv_bytes", "table_bytes", "table_bytes_limit", "build_seconds", "steps",
     ]
 
     public func run() throws -> CSVTable {
@@ -109,6 +109,9 @@ public struct AttentionBenchmark: Sendable {
             let gbs = bytes / (ms * 1e-3) / 1e9
             r["gb_per_s"] = Format.number(gbs)
             r["bandwidth_share"] = Format.number(gbs / bandwidth)
+            // The speedup this method would have if its reads ran at dense attention's GB/s: the byte-count
+            // bound that its measured speedup_vs_dense is compared with (scattered rows read slower).
+            r["speedup_if_dense_gb_per_s"] = Format.number(Double(cache.kvBytes) / bytes)
             for (k, v) in extra { r[k] = v }
             table.append(r)
             progress.say("context \(n) \(method): \(Format.number(ms)) ms/step, \(Format.number(gbs)) GB/s (\(Format.number(100 * gbs / bandwidth)) % of read bandwidth)")
