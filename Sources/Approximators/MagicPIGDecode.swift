@@ -58,9 +58,10 @@ public final class MagicPIGDecode: @unchecked Sendable {
     /// Hash-table bytes over all KV heads.
     public var tableBytes: Int { heads.reduce(0) { $0 + $1.tables.bytes } }
 
-    /// One decode step: queries [H·dim] → outputs [H·dim], lse [H] and |S| per query head.
+    /// One decode step: queries [H·dim] → outputs [H·dim], lse [H], |S| per query head, and per KV head the
+    /// rows its group read (|T ∪ ∪_j S_j|: each read once, however many of the group's queries sampled it).
     public func attend(queries: [Float], includeStatic: Bool = true, threads: Int = Parallel.defaultThreadCount)
-        -> (outputs: [Float], logSumExp: [Float], sampled: [Int]) {
+        -> (outputs: [Float], logSumExp: [Float], sampled: [Int], rowsRead: [Int]) {
         let d = cache.dim, hkv = cache.kvHeads, L = projections[0].tables, kl = projections[0].columnCount
         precondition(queries.count % (d * hkv) == 0, "MagicPIGDecode: queries must be [heads, \(d)] with heads a multiple of \(hkv)")
         let heads = queries.count / d, g = heads / hkv
@@ -68,10 +69,12 @@ public final class MagicPIGDecode: @unchecked Sendable {
         let out = UnsafeMutablePointer<Float>.allocate(capacity: heads * d)
         let lse = UnsafeMutablePointer<Float>.allocate(capacity: heads)
         let sampled = UnsafeMutablePointer<Int>.allocate(capacity: heads)
+        let read = UnsafeMutablePointer<Int>.allocate(capacity: hkv)
+        read.initialize(repeating: 0, count: hkv)
         let codes = UnsafeMutablePointer<UInt32>.allocate(capacity: heads * L)
         let projected = UnsafeMutablePointer<Float>.allocate(capacity: heads * kl)
-        defer { out.deallocate(); lse.deallocate(); sampled.deallocate(); codes.deallocate(); projected.deallocate() }
-        let op = SendablePointer(out), lp = SendablePointer(lse), sp = SendablePointer(sampled)
+        defer { out.deallocate(); lse.deallocate(); sampled.deallocate(); read.deallocate(); codes.deallocate(); projected.deallocate() }
+        let op = SendablePointer(out), lp = SendablePointer(lse), sp = SendablePointer(sampled), rp = SendablePointer(read)
         let cp = SendablePointer(codes), pp = SendablePointer(projected)
         let staticRows = includeStatic ? layout.staticRanges(count: cache.count) : (0..<0, 0..<0)
         queries.withUnsafeBufferPointer { qb in
@@ -97,11 +100,12 @@ public final class MagicPIGDecode: @unchecked Sendable {
                         lp.pointer[h * g + j] = results[j].logSumExp
                         sp.pointer[h * g + j] = results[j].sampled
                     }
+                    rp.pointer[h] = g > 0 ? results[0].groupRows : 0
                 }
             }
         }
         return (Array(UnsafeBufferPointer(start: out, count: heads * d)), Array(UnsafeBufferPointer(start: lse, count: heads)),
-                Array(UnsafeBufferPointer(start: sampled, count: heads)))
+                Array(UnsafeBufferPointer(start: sampled, count: heads)), Array(UnsafeBufferPointer(start: read, count: hkv)))
     }
 }
 

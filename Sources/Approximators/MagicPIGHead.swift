@@ -124,7 +124,7 @@ struct MagicPIGIndex: Sendable {
             wj.update(repeating: 0, count: u)
             let lse = m > 0 ? Softmax.inPlace(lj, count: m) : -.infinity
             for i in 0..<m { wj[Int(position[i])] = lj[i] }
-            results[j] = MagicPIGResult(logSumExp: lse, sampled: m - t, total: m)
+            results[j] = MagicPIGResult(logSumExp: lse, sampled: m - t, total: m, groupRows: u)
         }
         outputs.update(repeating: 0, count: g * d)
         if u > 0 {
@@ -145,6 +145,8 @@ struct MagicPIGResult: Sendable {
     var logSumExp: Float
     var sampled: Int
     var total: Int
+    /// Rows of T ∪ (∪_j S_j) the group read once each (K and V), shared by its queries.
+    var groupRows = 0
 }
 
 /// Scratch of MagicPIG's step for one stream of groups (a prepared head, or a worker of a decode

@@ -131,16 +131,19 @@ public struct AttentionBenchmark: Sendable {
         let buildStart = Date()
         let magicpig = MagicPIGDecode(cache: cache, layout: layout, projections: [w], threads: threads)
         let buildSeconds = Date().timeIntervalSince(buildStart)
-        var sampledTotal = 0, sampledSteps = 0
+        var sampledTotal = 0, sampledSteps = 0, rowsReadTotal = 0
         let sampledLock = NSLock()
         let mpMs = timeSteps(queries) { q in
             let r = magicpig.attend(queries: q, threads: threads)
-            sampledLock.lock(); sampledTotal += r.sampled.reduce(0, +); sampledSteps += 1; sampledLock.unlock()
+            sampledLock.lock()
+            sampledTotal += r.sampled.reduce(0, +); rowsReadTotal += r.rowsRead.reduce(0, +); sampledSteps += 1
+            sampledLock.unlock()
             return r.outputs[0]
         }
         let meanSampled = Double(sampledTotal) / Double(max(1, sampledSteps * heads))
-        let staticRows = Double(layout.sink.count + layout.local.count)
-        let mpBytes = Double(heads) * (meanSampled + staticRows) * Double(2 * dim * dtype.bytesPerElement)
+        // Each KV head's group reads the union of its queries' T ∪ S_j once (K and V of every row).
+        let meanRowsRead = Double(rowsReadTotal) / Double(max(1, sampledSteps))
+        let mpBytes = meanRowsRead * Double(2 * dim * dtype.bytesPerElement)
         row("magicpig", ms: mpMs, bytes: mpBytes, extra: [
             "K": String(bits), "L": String(tables),
             "cost_fraction": Format.number(meanSampled / Double(max(1, layout.middle.count))),
