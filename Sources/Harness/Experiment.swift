@@ -43,6 +43,9 @@ public enum Experiment {
             try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: true,
                                    protocol: config.attentionProtocol, denseLayers: config.denseLayers)
                 .write(to: "\(out)/summary_by_concentration.csv")
+            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: false, byLayer: true,
+                                   protocol: config.attentionProtocol, denseLayers: config.denseLayers)
+                .write(to: "\(out)/summary_by_layer.csv")
             manifest.captures = outcome.captures
             manifest.cellsComputed = outcome.cellsComputed
             manifest.cellsReused = outcome.cellsReused

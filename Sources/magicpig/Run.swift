@@ -6,7 +6,7 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run an experiment config (YAML) and write its results folder.",
         discussion: """
-            Results go to results/<name>/ unless --out is given: summary.csv, summary_by_concentration.csv,
+            Results go to results/<name>/ unless --out is given: summary.csv, summary_by_concentration.csv, summary_by_layer.csv,
             metrics.csv, config.yaml (after overrides), manifest.json, and cells/ (finished work, reused when
             the same command runs again). Example: magicpig run experiments/quickstart.yaml --set seeds=[0]
             """)

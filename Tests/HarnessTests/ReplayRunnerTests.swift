@@ -101,6 +101,14 @@ import Testing
                                          byConcentration: false, protocol: c.attentionProtocol, denseLayers: c.denseLayers)
         let column = try #require(summary.columns.firstIndex(of: "dense_layers"))
         #expect(summary.rows.map { $0[column] } == ["0", "1"])
+        // By layer: each configuration has one row per layer it ran sparse in.
+        let byLayer = SummaryTable.build(configurations: try c.methodConfigurations(), metrics: outcome.metrics,
+                                         byConcentration: false, byLayer: true, protocol: c.attentionProtocol,
+                                         denseLayers: c.denseLayers)
+        let layer = try #require(byLayer.columns.firstIndex(of: "layer")), config = try #require(byLayer.columns.firstIndex(of: "config"))
+        #expect(byLayer.rows.map { "\($0[config]) \($0[layer])" } == ["topk_budget0.05_dense0 1", "topk_budget0.05 0"])
+        let summaryLayer = try #require(summary.columns.firstIndex(of: "layer"))
+        #expect(summary.rows.allSatisfy { $0[summaryLayer] == "all" })
     }
 
     @Test func missingLayerIsReportedBeforeWork() throws {
@@ -128,7 +136,7 @@ import Testing
         options.quiet = true
         options.overrides = ["seeds=[3]"]
         let out = try Experiment.run(configPath: path, options: options)
-        for file in ["summary.csv", "summary_by_concentration.csv", "metrics.csv", "config.yaml", "manifest.json"] {
+        for file in ["summary.csv", "summary_by_concentration.csv", "summary_by_layer.csv", "metrics.csv", "config.yaml", "manifest.json"] {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(file)"), "\(file) missing")
         }
         let summary = try String(contentsOfFile: "\(out)/summary.csv", encoding: .utf8).split(separator: "\n")

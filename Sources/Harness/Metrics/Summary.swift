@@ -42,16 +42,18 @@ public struct Distribution: Sendable, Equatable {
 /// over the sparse layers' queries and all seeds.
 public enum SummaryTable {
     public static let columns = [
-        "method", "config", "params", "K", "L", "budget", "sink", "local", "dense_layers", "concentration",
+        "method", "config", "params", "K", "L", "budget", "sink", "local", "dense_layers", "concentration", "layer",
         "cost_fraction", "keys_attended_fraction", "keys_scored_fraction", "flops_per_query", "sampled_mean",
         "rel_l2_mean", "rel_l2_ci95_low", "rel_l2_ci95_high", "rel_l2_p90", "rel_l2_max",
         "one_minus_cos_mean", "one_minus_cos_p90", "tv_mean", "recall_mean",
         "exact_top_mass_mean", "n_queries", "n_seeds",
     ]
 
-    /// Rows of `metrics` grouped by configuration (and by concentration when `byConcentration`);
-    /// every row records the protocol it was measured under.
+    /// Rows of `metrics` grouped by configuration (and by concentration when `byConcentration`, by layer
+    /// when `byLayer`: where in the model a method's error sits); every row records the protocol it was
+    /// measured under.
     public static func build(configurations: [MethodConfiguration], metrics: [QueryMetrics], byConcentration: Bool,
+                             byLayer: Bool = false,
                              protocol attentionProtocol: AttentionProtocol, denseLayers: [Int]) -> CSVTable {
         let protocolColumns = [
             "sink": String(attentionProtocol.sinkTokens), "local": String(attentionProtocol.localWindow),
@@ -61,12 +63,18 @@ public enum SummaryTable {
         let byConfig = Dictionary(grouping: sparse, by: \.config)
         for configuration in configurations {
             let rows = byConfig[configuration.id] ?? []
-            let groups: [(String, [QueryMetrics])] = byConcentration
-                ? Concentration.allCases.map { c in (c.rawValue, rows.filter { $0.concentration == c }) }
-                : [("all", rows)]
-            for (label, group) in groups where !group.isEmpty || !byConcentration {
+            let groups: [(concentration: String, layer: String, rows: [QueryMetrics])]
+            if byLayer {
+                groups = Set(rows.map(\.layer)).sorted().map { l in ("all", String(l), rows.filter { $0.layer == l }) }
+            } else if byConcentration {
+                groups = Concentration.allCases.map { c in (c.rawValue, "all", rows.filter { $0.concentration == c }) }
+            } else {
+                groups = [("all", "all", rows)]
+            }
+            for group in groups where !group.rows.isEmpty || !(byConcentration || byLayer) {
                 let dense = configuration.denseLayers(protocol: denseLayers).map(String.init).joined(separator: " ")
-                table.append(row(configuration, label, group).merging(protocolColumns.merging(["dense_layers": dense]) { a, _ in a }) { a, _ in a })
+                let extra = protocolColumns.merging(["dense_layers": dense, "layer": group.layer]) { a, _ in a }
+                table.append(row(configuration, group.concentration, group.rows).merging(extra) { a, _ in a })
             }
         }
         return table
