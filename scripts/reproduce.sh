@@ -3,7 +3,7 @@
 #   bash scripts/reproduce.sh [captures|figures|bench|all]      (default: all)
 # captures: the project's own captures of the real models (made once, kept in captures/, not committed):
 #   SmolLM2-135M on the whole GPL-3 text (7.6K tokens, near its 8K context) and Qwen2.5-0.5B on
-#   GPL-3 + GPL-2 + LGPL-2.1 (17K tokens), 16 greedy steps each. figures replays them (and the
+#   GPL-3 + GPL-2 + LGPL-2.1 (17K tokens), 16 greedy steps each; Qwen2.5-0.5B on a 4K niah_multikey_2 prompt. figures replays them (and the
 # independent SmolLM2 capture in ../shared/data, development machines only); the benchmarks synthesise their inputs. Results folders are rebuilt from scratch (no reused cells), so
 # each manifest names the commit that produced every number in it.
 set -euo pipefail
@@ -24,6 +24,13 @@ if [ "$what" = captures ] || [ "$what" = figures ] || [ "$what" = all ]; then
         cat $L/GPL-3 $L/GPL-2 $L/LGPL-2.1 > captures/licences-prompt.txt
         $B capture --model qwen2.5-0.5b --prompt-file captures/licences-prompt.txt --decode-steps 16 \
             --layers 0,4,8,12,16,20,23 --out captures/qwen-licences-17k.h5
+    fi
+    if [ ! -f captures/qwen-niah-mk2-4k.h5 ]; then
+        $B task --name niah_multikey_2 --length 4096 --model qwen2.5-0.5b --index 0 \
+            | python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["prompt"])' \
+            > captures/qwen-niah-mk2-4k-prompt.txt
+        $B capture --model qwen2.5-0.5b --prompt-file captures/qwen-niah-mk2-4k-prompt.txt --decode-steps 12 \
+            --out captures/qwen-niah-mk2-4k.h5
     fi
 fi
 if [ "$what" = figures ] || [ "$what" = all ]; then
