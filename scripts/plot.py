@@ -4,7 +4,8 @@
     python3 scripts/plot.py results/paper-fig2-error-vs-budget [more folders or CSV files]
     python3 scripts/plot.py            # every folder under results/
 
-Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, replay*.csv (bench replay),
+Knows: u_vs_cosine.csv, summary.csv, summary_by_concentration.csv, summary_by_layer.csv (mean relative L2
+per layer, one line per configuration), replay*.csv (bench replay),
 attention*.csv (bench attention: ms per decode step vs context), accuracy.csv (task score vs cost: the
 paper's Figure 1 — TopK over its budgets as a line, MagicPIG and oracle sampling as points, exact dashed).
 """
@@ -109,6 +110,30 @@ def plot_by_concentration(path):
         if sub:
             n = int(sub[0]["n_queries"]) // max(1, int(sub[0]["n_seeds"]))
             error_vs_cost(ax, sub, f"{c} attention ({n} queries)")
+    save(fig, path)
+
+
+def plot_by_layer(path):
+    rows = [r for r in read(path) if r["method"] != "exact" and r["layer"] != "all"]
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    by_config = defaultdict(list)
+    for r in rows:
+        by_config[r["config"]].append(r)
+    for config, group in by_config.items():
+        group.sort(key=lambda r: int(r["layer"]))
+        color, marker = METHOD_STYLE.get(group[0]["method"], ("gray", "x"))
+        cost = num(group[0]["cost_fraction"])
+        label = f"{config} (cost {cost:.3f})" if cost is not None else config
+        ax.plot([int(r["layer"]) for r in group], [num(r["rel_l2_mean"]) for r in group], marker=marker,
+                color=color, alpha=0.9 if group[0]["method"] != "magicpig" else 0.5 + 0.1 * len(label) % 5 / 10,
+                label=label, markersize=4)
+    ax.set_xlabel("layer")
+    ax.set_ylabel("mean relative L2 of the attention output")
+    ax.set_title(os.path.basename(os.path.dirname(path)) + ": error by layer")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     save(fig, path)
 
 
@@ -224,7 +249,8 @@ def plot_accuracy(path):
 
 
 PLOTTERS = {"accuracy.csv": plot_accuracy, "u_vs_cosine.csv": plot_u_curve, "summary.csv": plot_summary,
-            "summary_by_concentration.csv": plot_by_concentration, "replay.csv": plot_bench}
+            "summary_by_concentration.csv": plot_by_concentration, "summary_by_layer.csv": plot_by_layer,
+            "replay.csv": plot_bench}
 
 
 def main(args):
