@@ -121,14 +121,19 @@ def plot_by_layer(path):
     by_config = defaultdict(list)
     for r in rows:
         by_config[r["config"]].append(r)
+    dashes = ["-", "--", ":", "-."]
+    seen = defaultdict(int)
     for config, group in by_config.items():
         group.sort(key=lambda r: int(r["layer"]))
-        color, marker = METHOD_STYLE.get(group[0]["method"], ("gray", "x"))
-        cost = num(group[0]["cost_fraction"])
-        label = f"{config} (cost {cost:.3f})" if cost is not None else config
+        method = group[0]["method"]
+        color, marker = METHOD_STYLE.get(method, ("gray", "x"))
+        # Several configurations of one method share its colour and differ in line style.
+        style = dashes[seen[method] % len(dashes)]
+        seen[method] += 1
+        costs = [c for c in (num(r["cost_fraction"]) for r in group) if c is not None]
+        label = f"{config} (mean cost {sum(costs) / len(costs):.3f})" if costs else config
         ax.plot([int(r["layer"]) for r in group], [num(r["rel_l2_mean"]) for r in group], marker=marker,
-                color=color, alpha=0.9 if group[0]["method"] != "magicpig" else 0.5 + 0.1 * len(label) % 5 / 10,
-                label=label, markersize=4)
+                color=color, linestyle=style, label=label, markersize=4)
     ax.set_xlabel("layer")
     ax.set_ylabel("mean relative L2 of the attention output")
     ax.set_title(os.path.basename(os.path.dirname(path)) + ": error by layer")
