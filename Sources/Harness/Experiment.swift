@@ -57,6 +57,9 @@ public enum Experiment {
             manifest.cellsReused = outcome.cellsReused
             manifest.cellCodeVersions = outcome.records.reduce(into: [:]) { $0[$1.code ?? "unrecorded", default: 0] += 1 }
             manifest.samplesSkipped = options.finishedOnly ? outcome.samplesSkipped : nil
+            manifest.computeSeconds = (outcome.computeSeconds * 10).rounded() / 10
+            manifest.samplesTimed = outcome.samplesTimed
+            manifest.samplesReported = Set(outcome.records.map { "\($0.length) \($0.task) \($0.index)" }).count
         }
         try AtomicFile.write(yaml, to: "\(out)/config.yaml")
         manifest.finish(started: started)

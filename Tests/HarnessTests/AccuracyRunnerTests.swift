@@ -100,6 +100,12 @@ import Testing
             config: try Self.config(methods: "[{method: topk, budget: 0.1}, {method: streaming_llm}]"), model: Self.model,
             codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
         #expect(grown.cellsComputed == 2 * 2)  // the new method's cells only (2 tasks × 2 setups)
+        // Each sample's wall time accumulates over the runs that worked on it: two here, none for the rerun.
+        let timing = try JSONDecoder().decode(AccuracyRunner.SampleTiming.self,
+                                              from: try Data(contentsOf: URL(fileURLWithPath: "\(out)/cells/len700/vt/s000/timing.json")))
+        #expect(timing.runs == 2 && timing.seconds > 0)
+        #expect(again.samplesTimed == 2 && grown.samplesTimed == 2 && grown.computeSeconds > first.computeSeconds)
+        #expect(abs(again.computeSeconds - first.computeSeconds) < 1e-9)
         #expect(grown.records.filter { $0.method == "topk" } == first.records.filter { $0.method == "topk" })
         // A cell made for another prompt text (a changed generator) is recomputed, not trusted.
         let cell = "\(out)/cells/len700/vt/s000/A__topk_budget0.1__seed0.json"

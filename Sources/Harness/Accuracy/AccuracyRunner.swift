@@ -42,6 +42,17 @@ public struct AccuracyRunner {
         public var cellsReused: Int
         /// Samples left out because some of their cells were missing (`computeMissing == false`).
         public var samplesSkipped = 0
+        /// Wall seconds spent computing the reported samples (prefill and every answer), summed over every
+        /// run that worked on them, and how many of the reported samples have a timing (cells made before
+        /// timings were kept have none).
+        public var computeSeconds = 0.0
+        public var samplesTimed = 0
+    }
+
+    /// `cells/…/sNNN/timing.json`: the wall time spent on one sample, accumulated over runs.
+    struct SampleTiming: Codable {
+        var seconds: Double
+        var runs: Int
     }
 
     struct Answer {
@@ -84,7 +95,8 @@ public struct AccuracyRunner {
         let encode = codec.encode
         var records: [AccuracyRecord] = []
         var order: [(length: Int, task: Int, index: Int)] = []
-        var computed = 0, reused = 0, skipped = 0
+        var computed = 0, reused = 0, skipped = 0, timed = 0
+        var computeSeconds = 0.0
         let total = spec.lengths.count * spec.tasks.count * spec.samplesPerTask
         var done = 0
         // Sample-major: a run stopped part-way leaves every task with the same number of finished samples.
@@ -118,6 +130,10 @@ public struct AccuracyRunner {
                     if missing {
                         let started = Date()
                         let fresh = try answerSample(sample, length: length, answers: answers, cached: cached, folder: folder)
+                        var timing = readTiming(folder) ?? SampleTiming(seconds: 0, runs: 0)
+                        timing.seconds += Date().timeIntervalSince(started)
+                        timing.runs += 1
+                        try writeTiming(timing, folder)
                         computed += fresh.count
                         reused += cached.count
                         for record in fresh { cached["\(record.setup.rawValue)__\(cellName(record))"] = record }
@@ -136,6 +152,10 @@ public struct AccuracyRunner {
                         }
                     }
                     order.append((length, spec.tasks.firstIndex(of: task)!, index))
+                    if let timing = readTiming(folder) {
+                        computeSeconds += timing.seconds
+                        timed += 1
+                    }
                 }
             }
         }
@@ -146,7 +166,8 @@ public struct AccuracyRunner {
             return (x.length, x.task, x.index) < (y.length, y.task, y.index)
         }.flatMap { records[($0 * perSample)..<(($0 + 1) * perSample)] }
         if skipped > 0 { progress.say("\(skipped) of \(total) samples unfinished: left out of the tables") }
-        return Outcome(records: sorted, cellsComputed: computed, cellsReused: reused, samplesSkipped: skipped)
+        return Outcome(records: sorted, cellsComputed: computed, cellsReused: reused, samplesSkipped: skipped,
+                       computeSeconds: computeSeconds, samplesTimed: timed)
     }
 
     /// Prefills the sample's context once, then answers every missing (setup, answer) cell.
@@ -237,6 +258,16 @@ public struct AccuracyRunner {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         // A cell that does not decode (an older format, a damaged file) is recomputed, not trusted.
         return try? JSONDecoder().decode(AccuracyRecord.self, from: data)
+    }
+
+    func readTiming(_ folder: String) -> SampleTiming? {
+        FileManager.default.contents(atPath: "\(folder)/timing.json").flatMap { try? JSONDecoder().decode(SampleTiming.self, from: $0) }
+    }
+
+    func writeTiming(_ timing: SampleTiming, _ folder: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(try encoder.encode(timing), to: "\(folder)/timing.json")
     }
 
     func writeCell(_ record: AccuracyRecord, to path: String) throws {

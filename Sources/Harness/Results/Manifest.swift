@@ -24,6 +24,11 @@ public struct Manifest: Codable, Sendable {
     public var cellCodeVersions: [String: Int]?
     /// Accuracy runs with `--finished-only`: samples left out of the tables for missing cells.
     public var samplesSkipped: Int?
+    /// Accuracy runs: wall seconds spent on the reported samples over every run that computed them (the cost
+    /// of the whole table, however many sessions it took), and how many reported samples that covers.
+    public var computeSeconds: Double?
+    public var samplesTimed: Int?
+    public var samplesReported: Int?
 
     public struct CaptureProvenance: Codable, Sendable {
         public var path: String
