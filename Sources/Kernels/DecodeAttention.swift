@@ -97,11 +97,16 @@ public enum DecodeAttention {
         let d = head.dim, B = blockRows
         let kb = head.keys, vb = head.values
         let scale = 1 / Float(d).squareRoot()
-        // Queries pre-scaled by 1/√d: one multiply per query instead of one per score.
-        let qs = UnsafeMutablePointer<Float>.allocate(capacity: g * d)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: g * B)
+        // Queries pre-scaled by 1/√d: one multiply per query instead of one per score. Where the group's
+        // last queries go through a padded four-query tile (`GroupScores.padsLastQueries`: Qwen2.5-0.5B's
+        // 7 → 8), the zero queries are padded here once, not per block. Each query's scores are computed
+        // the same way in either tile, so results do not change.
+        let gs = GroupScores.padsLastQueries(g) ? g + 1 : g
+        let qs = UnsafeMutablePointer<Float>.allocate(capacity: gs * d)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: gs * B)
         defer { qs.deallocate(); scores.deallocate() }
         for i in 0..<(g * d) { qs[i] = queries[i] * scale }
+        (qs + g * d).update(repeating: 0, count: (gs - g) * d)
         let m = state.maxima + item * g, l = state.sums + item * g, acc = state.accumulators + item * g * d
         for j in 0..<g { m[j] = -.infinity; l[j] = 0 }
         acc.update(repeating: 0, count: g * d)
@@ -110,7 +115,7 @@ public enum DecodeAttention {
             let b = min(B, rows.upperBound - start)
             // V's rows of this block are requested while K's are scored (they are read right after).
             GroupScores.compute(E.self, keys: kb, rows: ContiguousRows(first: start, companion: vb), count: b, dim: d, queries: qs,
-                                queryCount: g, stride: B, into: scores)
+                                queryCount: gs, stride: B, into: scores)
             for j in 0..<g {
                 let s = scores + j * B
                 let newMax = max(m[j], Softmax.maximum(s, count: b))

@@ -5,7 +5,7 @@ import Kernels
 /// `attend(queries:)` (one pass over K and V per GQA group) must equal per-query attends called
 /// in order, bit for bit and random draws included, before and after generated tokens.
 @Suite struct GroupAttendTests {
-    let d = 64, n = 333, group = 4
+    let d = 64, n = 333
 
     func methods() throws -> [any AttentionApproximator] {
         [ExactAttention(), try TopK(budget: .fraction(0.05)), try TopK(budget: .fraction(0.05), static: true),
@@ -13,7 +13,10 @@ import Kernels
          try MagicPIG(K: 4, L: 20), StreamingLLM()]
     }
 
-    @Test func batchedEqualsSequential() throws {
+    /// Groups of 4 (one four-query tile), 7 and 3 (the last three padded to a tile, `GroupScores.padsLastQueries`)
+    /// and 6 (two single queries after the tile).
+    @Test(arguments: [4, 7, 3, 6])
+    func batchedEqualsSequential(group: Int) throws {
         let keys = randomRows(n, d, seed: 31, offset: 0.3), values = randomRows(n, d, seed: 32)
         let extra = randomRows(3, 2 * d, seed: 33)
         for method in try methods() {

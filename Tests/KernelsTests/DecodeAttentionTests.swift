@@ -30,7 +30,7 @@ import Testing
     @Test(arguments: KVDType.allCases, [1, 2, 3])
     func denseMatchesReference(dtype: KVDType, threads: Int) {
         let d = 32, hkv = 2
-        for (group, n, chunks) in [(1, 300, nil), (3, 300, 3), (4, 1000, 5), (2, 7, 4)] as [(Int, Int, Int?)] {
+        for (group, n, chunks) in [(1, 300, nil), (3, 300, 3), (4, 1000, 5), (2, 7, 4), (7, 500, nil), (6, 130, 2)] as [(Int, Int, Int?)] {
             let cache = Self.filled(kvHeads: hkv, dim: d, count: n, dtype: dtype, seed: UInt64(n))
             var g = SeededGenerator(seed: 99)
             let q = g.gaussians(hkv * group * d)
@@ -43,6 +43,26 @@ import Testing
                 for j in 0..<d {
                     #expect(abs(Double(out[head * d + j]) - ro[j]) < 1e-4, "output[\(j)], head \(head), G \(group), n \(n)")
                 }
+            }
+        }
+    }
+
+    /// Groups padded to whole four-query tiles (6, 7) and one that is not (5): every query's result is
+    /// the one it gets alone, bit for bit.
+    @Test(arguments: KVDType.allCases)
+    func paddedGroupsEqualSingleQueries(dtype: KVDType) {
+        let d = 64, n = 333
+        let cache = Self.filled(kvHeads: 1, dim: d, count: n, dtype: dtype, seed: 21)
+        for group in [5, 6, 7] {
+            var g = SeededGenerator(seed: UInt64(group))
+            let q = g.gaussians(group * d)
+            var out = [Float](repeating: 0, count: group * d), lse = [Float](repeating: 0, count: group)
+            DecodeAttention.attend(queries: q, group: group, head: cache.head(0), rows: 0..<n, outputs: &out, logSumExp: &lse)
+            for j in 0..<group {
+                var one = [Float](repeating: 0, count: d), oneLse: [Float] = [0]
+                DecodeAttention.attend(queries: Array(q[(j * d)..<((j + 1) * d)]), group: 1, head: cache.head(0), rows: 0..<n,
+                                       outputs: &one, logSumExp: &oneLse)
+                #expect(Array(out[(j * d)..<((j + 1) * d)]) == one && lse[j] == oneLse[0], "G \(group), query \(j)")
             }
         }
     }
