@@ -107,9 +107,15 @@ public enum DecodeAttention {
         defer { qs.deallocate(); scores.deallocate() }
         for i in 0..<(g * d) { qs[i] = queries[i] * scale }
         (qs + g * d).update(repeating: 0, count: (gs - g) * d)
-        let m = state.maxima + item * g, l = state.sums + item * g, acc = state.accumulators + item * g * d
+        let m = state.maxima + item * g, l = state.sums + item * g
+        // The V sums of a padded group run as whole four-query tiles too, into a local accumulator with
+        // room for the zero query (whose weights are its raw scores, 0: it accumulates nothing).
+        let padded = gs > g ? UnsafeMutablePointer<Float>.allocate(capacity: gs * d) : nil
+        defer { padded?.deallocate() }
+        let acc = padded ?? state.accumulators + item * g * d
         for j in 0..<g { m[j] = -.infinity; l[j] = 0 }
-        acc.update(repeating: 0, count: g * d)
+        acc.update(repeating: 0, count: gs * d)
+        (scores + g * B).update(repeating: 0, count: (gs - g) * B)
         var start = rows.lowerBound
         while start < rows.upperBound {
             let b = min(B, rows.upperBound - start)
@@ -132,9 +138,10 @@ public enum DecodeAttention {
                 l[j] += Exp.exp(s, into: s, count: b)
             }
             GroupScores.accumulate(E.self, values: vb, rows: ContiguousRows(first: start), count: b, dim: d,
-                                   weights: scores, queryCount: g, stride: B, into: acc)
+                                   weights: scores, queryCount: gs, stride: B, into: acc)
             start += b
         }
+        if let padded { (state.accumulators + item * g * d).update(from: padded, count: g * d) }
     }
 }
 
