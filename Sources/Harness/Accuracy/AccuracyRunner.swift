@@ -96,7 +96,7 @@ public struct AccuracyRunner {
         var records: [AccuracyRecord] = []
         var order: [(length: Int, task: Int, index: Int)] = []
         var computed = 0, reused = 0, skipped = 0, timed = 0
-        var computeSeconds = 0.0
+        var computeSeconds = 0.0, secondsComputing = 0.0, samplesComputed = 0
         let total = spec.lengths.count * spec.tasks.count * spec.samplesPerTask
         var done = 0
         // Sample-major: a run stopped part-way leaves every task with the same number of finished samples.
@@ -110,19 +110,7 @@ public struct AccuracyRunner {
                     done += 1
                     let folder = "\(outputFolder)/cells/len\(length)/\(task.rawValue)/s\(String(format: "%03d", index))"
                     let sample = try generator.sample(index)
-                    let digest = AccuracyRecord.digest(sample)
-                    var cached: [String: AccuracyRecord] = [:]
-                    var missing = false
-                    for setup in spec.setups {
-                        for id in [AccuracyRecord.referenceID] + answers.map({ cellName($0) }) {
-                            let name = "\(setup.rawValue)__\(id)"
-                            if let record = try readCell("\(folder)/\(name).json"), record.promptDigest == digest {
-                                cached[name] = record
-                            } else {
-                                missing = true
-                            }
-                        }
-                    }
+                    var (cached, missing) = try finishedCells(folder, digest: AccuracyRecord.digest(sample), answers: answers)
                     if missing && !computeMissing {
                         skipped += 1
                         continue
@@ -130,19 +118,19 @@ public struct AccuracyRunner {
                     if missing {
                         let started = Date()
                         let fresh = try answerSample(sample, length: length, answers: answers, cached: cached, folder: folder)
+                        let seconds = Date().timeIntervalSince(started)
                         var timing = readTiming(folder) ?? SampleTiming(seconds: 0, runs: 0)
-                        timing.seconds += Date().timeIntervalSince(started)
+                        timing.seconds += seconds
                         timing.runs += 1
                         try writeTiming(timing, folder)
                         computed += fresh.count
                         reused += cached.count
+                        samplesComputed += 1
+                        secondsComputing += seconds
                         for record in fresh { cached["\(record.setup.rawValue)__\(cellName(record))"] = record }
-                        let line = spec.setups.map { setup in
-                            "\(setup.rawValue): " + ([AccuracyRecord.referenceID] + answers.map { cellName($0) }).compactMap { id in
-                                cached["\(setup.rawValue)__\(id)"].map { Format.number(($0.score * 100).rounded()) }
-                            }.joined(separator: " ")
-                        }.joined(separator: " | ")
-                        progress.say("[\(done)/\(total)] \(length) \(task.rawValue) #\(index): \(line) (\(Format.number((Date().timeIntervalSince(started) * 10).rounded() / 10)) s)")
+                        // The rest estimated as if every later sample needed computing at this run's mean.
+                        let eta = secondsComputing / Double(samplesComputed) * Double(total - done) / 60
+                        progress.say("[\(done)/\(total)] \(length) \(task.rawValue) #\(index): \(scoreLine(cached, answers: answers)) (\(Format.number((seconds * 10).rounded() / 10)) s; at most \(Format.number(eta.rounded())) min left)")
                     } else {
                         reused += cached.count
                     }
@@ -247,6 +235,32 @@ public struct AccuracyRunner {
             }
         }
         return fresh
+    }
+
+    /// The sample's finished cells whose prompt digest is `digest`, keyed "A__id", and whether any is missing.
+    func finishedCells(_ folder: String, digest: String, answers: [Answer]) throws -> ([String: AccuracyRecord], Bool) {
+        var cached: [String: AccuracyRecord] = [:]
+        var missing = false
+        for setup in config.accuracy.setups {
+            for id in [AccuracyRecord.referenceID] + answers.map({ cellName($0) }) {
+                let name = "\(setup.rawValue)__\(id)"
+                if let record = try readCell("\(folder)/\(name).json"), record.promptDigest == digest {
+                    cached[name] = record
+                } else {
+                    missing = true
+                }
+            }
+        }
+        return (cached, missing)
+    }
+
+    /// "A: 100 100 0 | B: …": each answer's score ×100 in config order, the reference first.
+    func scoreLine(_ cells: [String: AccuracyRecord], answers: [Answer]) -> String {
+        config.accuracy.setups.map { setup in
+            "\(setup.rawValue): " + ([AccuracyRecord.referenceID] + answers.map { cellName($0) }).compactMap { id in
+                cells["\(setup.rawValue)__\(id)"].map { Format.number(($0.score * 100).rounded()) }
+            }.joined(separator: " ")
+        }.joined(separator: " | ")
     }
 
     func cellName(_ answer: Answer) -> String { "\(answer.id)__seed\(answer.seed)" }
