@@ -89,12 +89,14 @@ extension Experiment {
         let rows = AccuracyReport.rows(outcome.records)
         let p = config.attentionProtocol
         let denseOf = Dictionary(configurations.map { ($0.id, $0.denseLayers(protocol: config.denseLayers)) }) { a, _ in a }
-        try AccuracyReport.accuracyTable(rows, model: spec.model) { setup, methodID in
+        let accounting = AccuracyReport.LayerAccounting(
+            layers: model.config.layerCount, denseLayers: denseOf.mapValues(\.count), protocolDense: Set(config.denseLayers).count)
+        try AccuracyReport.accuracyTable(rows, model: spec.model, layers: accounting) { setup, methodID in
             let layers = denseOf[methodID] ?? config.denseLayers.sorted()
             let dense = layers.isEmpty ? "none" : layers.map(String.init).joined(separator: " ")
             return "setup=\(setup.rawValue) sink=\(p.sinkTokens) local=\(p.localWindow) dense_layers=\(dense)"
         }.write(to: "\(out)/accuracy.csv")
-        let table = AccuracyReport.rulerTable(rows)
+        let table = AccuracyReport.rulerTable(rows, layers: accounting)
         try table.write(to: "\(out)/ruler_table.csv")
         try AtomicFile.write(AccuracyReport.markdown(table), to: "\(out)/ruler_table.md")
         try AtomicFile.write(try AccuracyReport.predictionsJSONL(outcome.records), to: "\(out)/predictions.jsonl")

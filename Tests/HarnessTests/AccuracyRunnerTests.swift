@@ -142,6 +142,16 @@ import Testing
                            queryTokens: 1, generatedTokens: 1, costFraction: id == "reference" ? nil : 0.02,
                            keysFraction: nil, agreement: 1, meanKL: 0, klSteps: 1, matchesPlainExact: nil, seconds: 0)
         }
+        // Keys over all layers: a method's dense layers count whole. 24 layers, 1 dense, 2 % in the rest →
+        // (1 + 23·0.02)/24; 2 dense → (2 + 22·0.02)/24; plain decoding 1.
+        let accounting = AccuracyReport.LayerAccounting(layers: 24, denseLayers: ["two": 2], protocolDense: 1)
+        var row = AccuracyReport.rows([record("better", 0, 1)])[0]
+        row.keysFraction = 0.02
+        #expect(abs(accounting.keysAllLayers(row)! - (1 + 23 * 0.02) / 24) < 1e-12)
+        row.methodID = "two"
+        #expect(abs(accounting.keysAllLayers(row)! - (2 + 22 * 0.02) / 24) < 1e-12)
+        row.methodID = "reference"
+        #expect(accounting.keysAllLayers(row) == 1)
         let scores = [0.2, 0.4, 0.3, 0.5]
         let records = scores.enumerated().flatMap { i, s in [record("reference", i, s), record("better", i, s + 0.3), record("same", i, s)] }
         let rows = AccuracyReport.rows(records)

@@ -79,26 +79,48 @@ public enum AccuracyReport {
         return (mean, 1.96 * (variance / n).squareRoot())
     }
 
-    public static func accuracyTable(_ rows: [Row], model: String, protocolText: (PromptSetup, _ methodID: String) -> String) -> CSVTable {
+    /// How many of a model's layers a configuration keeps exact: the accounting of keys over all layers.
+    public struct LayerAccounting: Sendable {
+        public var layers: Int
+        public var denseLayers: [String: Int]
+        public var protocolDense: Int
+        public init(layers: Int, denseLayers: [String: Int], protocolDense: Int) {
+            self.layers = layers
+            self.denseLayers = denseLayers
+            self.protocolDense = protocolDense
+        }
+
+        /// Keys attended over all layers, the exact ones counted whole: (D + (N − D)·f) / N for a method
+        /// attending a fraction f of the keys in its N − D sparse layers; 1 for plain decoding.
+        public func keysAllLayers(_ r: Row) -> Double? {
+            guard !(r.methodID == AccuracyRecord.referenceID) else { return 1 }
+            guard let f = r.keysFraction, layers > 0 else { return nil }
+            let d = Double(min(layers, denseLayers[r.methodID] ?? protocolDense))
+            return (d + (Double(layers) - d) * f) / Double(layers)
+        }
+    }
+
+    public static func accuracyTable(_ rows: [Row], model: String, layers: LayerAccounting? = nil,
+                                     protocolText: (PromptSetup, _ methodID: String) -> String) -> CSVTable {
         var table = CSVTable(columns: [
             "model", "task", "context", "setup", "method", "method_id", "parameters", "seeds", "protocol", "samples",
             "score", "ci95", "score_minus_exact", "score_minus_exact_ci95", "cost_fraction", "keys_fraction",
-            "token_agreement", "mean_kl", "flag"])
+            "keys_fraction_all_layers", "token_agreement", "mean_kl", "flag"])
         for r in rows {
             table.append([
                 model, r.task, String(r.length), r.setup.rawValue, r.method, r.methodID, r.parameters,
                 r.seeds.map(String.init).joined(separator: " "), protocolText(r.setup, r.methodID), String(r.samples),
                 Format.number(r.score), Format.number(r.ci95), Format.number(r.minusExact), Format.number(r.minusExactCI95),
-                Format.number(r.costFraction), Format.number(r.keysFraction), Format.number(r.agreement),
-                Format.number(r.meanKL), r.flag])
+                Format.number(r.costFraction), Format.number(r.keysFraction), Format.number(layers?.keysAllLayers(r)),
+                Format.number(r.agreement), Format.number(r.meanKL), r.flag])
         }
         return table
     }
 
     /// RULER's summary: per (length, setup, method) the score of every task and their mean.
-    public static func rulerTable(_ rows: [Row]) -> CSVTable {
+    public static func rulerTable(_ rows: [Row], layers: LayerAccounting? = nil) -> CSVTable {
         let tasks = unique(rows.map(\.task))
-        var table = CSVTable(columns: ["context", "setup", "method_id", "cost_fraction", "average"] + tasks + ["flags"])
+        var table = CSVTable(columns: ["context", "setup", "method_id", "cost_fraction", "keys_all_layers", "average"] + tasks + ["flags"])
         var order: [String] = []
         var groups: [String: [Row]] = [:]
         for r in rows {
@@ -109,10 +131,11 @@ public enum AccuracyReport {
         for key in order {
             let g = groups[key]!
             let byTask = Dictionary(g.map { ($0.task, $0.score) }, uniquingKeysWith: { a, _ in a })
-            let costs = g.compactMap(\.costFraction)
+            let costs = g.compactMap(\.costFraction), keys = g.compactMap { layers?.keysAllLayers($0) }
             let flagged = g.filter { !$0.flag.isEmpty }.map(\.task)
             table.append([String(g[0].length), g[0].setup.rawValue, g[0].methodID,
                           costs.isEmpty ? "" : Format.number(costs.reduce(0, +) / Double(costs.count)),
+                          keys.isEmpty ? "" : Format.number(keys.reduce(0, +) / Double(keys.count)),
                           Format.number(g.map(\.score).reduce(0, +) / Double(g.count))]
                          + tasks.map { byTask[$0].map { Format.number(($0 * 10).rounded() / 10) } ?? "" }
                          + [flagged.isEmpty ? "" : "flagged: " + flagged.joined(separator: " ")])
@@ -126,7 +149,7 @@ public enum AccuracyReport {
         out += "|" + String(repeating: " --- |", count: table.columns.count) + "\n"
         for row in table.rows {
             out += "| " + row.enumerated().map { i, v in
-                guard let x = Double(v), table.columns[i] == "average" || !["context", "setup", "method_id", "cost_fraction"].contains(table.columns[i]) else { return v }
+                guard let x = Double(v), table.columns[i] == "average" || !["context", "setup", "method_id", "cost_fraction", "keys_all_layers"].contains(table.columns[i]) else { return v }
                 return String(format: "%.1f", x)
             }.joined(separator: " | ") + " |\n"
         }
