@@ -111,6 +111,49 @@ import Testing
         #expect(summary.rows.allSatisfy { $0[summaryLayer] == "all" })
     }
 
+    /// top_key_mass and top_key_u against a brute-force recomputation in Double from the capture: the exact
+    /// softmax over the query's keys, the heaviest key of the prepared prompt's middle, its cosine with the
+    /// query after subtracting the mean middle key, and u from the closed form (1 − θ/π)^K, P[Bin(L, p) ≥ 2].
+    @Test func topKeyGeometryMatchesBruteForce() throws {
+        let outcome = try runner(try config("  - {method: magicpig, K: 4, L: 10}\n  - {method: topk, budget: 0.05}")).run()
+        let file = try CaptureFile(path: capture)
+        let info = file.samples[0]
+        let layer = try file.readLayer(sample: 0, layer: 1)
+        let d = layer.headDim, n = layer.tokenCount
+        let prepared = min(info.promptTokens, info.queryPositions[0] + 1)
+        let middle = 4..<(prepared - 16)
+        var checked = 0
+        for m in outcome.metrics where m.layer == 1 && m.seed == 0 {
+            let kv = layer.kvHead(forHead: m.head), base = kv * n * d
+            let q = layer.query(head: m.head, step: m.step).map(Double.init)
+            let visible = m.position + 1
+            let logits = (0..<visible).map { i in (0..<d).reduce(0.0) { $0 + q[$1] * Double(layer.keys[base + i * d + $1]) } / Double(d).squareRoot() }
+            let top = logits.max()!
+            let z = logits.reduce(0.0) { $0 + exp($1 - top) }
+            let best = middle.max { logits[$0] < logits[$1] }!
+            #expect(abs(m.topKeyMass! - exp(logits[best] - top) / z) < 1e-4)
+            var mean = [Double](repeating: 0, count: d)
+            for i in middle { for j in 0..<d { mean[j] += Double(layer.keys[base + i * d + j]) / Double(middle.count) } }
+            let k = (0..<d).map { Double(layer.keys[base + best * d + $0]) - mean[$0] }
+            let cosine = zip(q, k).reduce(0.0) { $0 + $1.0 * $1.1 }
+                / (q.reduce(0.0) { $0 + $1 * $1 }.squareRoot() * k.reduce(0.0) { $0 + $1 * $1 }.squareRoot())
+            let p = pow(1 - acos(cosine) / Double.pi, 4)
+            let u = 1 - pow(1 - p, 10) - 10 * p * pow(1 - p, 9)
+            if m.config == "magicpig_K4_L10" {
+                #expect(abs(m.topKeyU! - u) < 1e-4, "head \(m.head) step \(m.step)")
+                checked += 1
+            } else {
+                #expect(m.topKeyU == nil)
+            }
+        }
+        #expect(checked == 4 * 4)
+        let summary = SummaryTable.build(configurations: try config("  - {method: magicpig, K: 4, L: 10}").methodConfigurations(),
+                                         metrics: outcome.metrics, byConcentration: false, protocol: AttentionProtocol(sinkTokens: 4, localWindow: 16),
+                                         denseLayers: [])
+        let column = try #require(summary.columns.firstIndex(of: "top_key_u_mean"))
+        #expect(Double(summary.rows[0][column]) != nil)
+    }
+
     @Test func missingLayerIsReportedBeforeWork() throws {
         var c = try config("  - {method: exact}")
         c.layers = [5]

@@ -31,6 +31,10 @@ public struct QueryMetrics: Codable, Sendable {
     public var sampled: Int?
     public var exactEntropy: Double
     public var exactTopMass: Double
+    /// Exact weight of the heaviest key a sampling method can miss (`TopKey`), and — for MagicPIG — the
+    /// probability u that its configuration samples that key. nil in cells written before they were kept.
+    public var topKeyMass: Double?
+    public var topKeyU: Double?
 
     public var concentration: Concentration { Concentration(topMass: exactTopMass) }
 

@@ -46,8 +46,12 @@ public enum SummaryTable {
         "cost_fraction", "keys_attended_fraction", "keys_scored_fraction", "flops_per_query", "sampled_mean",
         "rel_l2_mean", "rel_l2_ci95_low", "rel_l2_ci95_high", "rel_l2_p90", "rel_l2_max",
         "one_minus_cos_mean", "one_minus_cos_p90", "tv_mean", "recall_mean",
-        "exact_top_mass_mean", "n_queries", "n_seeds",
+        "exact_top_mass_mean", "dominant_queries", "top_key_u_mean", "top_key_u_dominant_mean", "n_queries", "n_seeds",
     ]
+
+    /// A query whose heaviest sampleable key holds at least this much of the exact attention: the key is the
+    /// answer (a retrieval), and a method that misses it loses it.
+    public static let dominantKeyMass = 0.3
 
     /// Rows of `metrics` grouped by configuration (and by concentration when `byConcentration`, by layer
     /// when `byLayer`: where in the model a method's error sits); every row records the protocol it was
@@ -99,6 +103,9 @@ public enum SummaryTable {
             "tv_mean": Format.number(mean(rows.compactMap(\.tv))),
             "recall_mean": Format.number(mean(rows.compactMap(\.recall))),
             "exact_top_mass_mean": Format.number(mean(rows.map(\.exactTopMass))),
+            "dominant_queries": String(rows.filter { ($0.topKeyMass ?? 0) >= dominantKeyMass }.count),
+            "top_key_u_mean": Format.number(mean(rows.compactMap(\.topKeyU))),
+            "top_key_u_dominant_mean": Format.number(mean(rows.filter { ($0.topKeyMass ?? 0) >= dominantKeyMass }.compactMap(\.topKeyU))),
             "n_queries": String(rows.count), "n_seeds": String(Set(rows.map(\.seed)).count),
         ]
     }
@@ -107,7 +114,7 @@ public enum SummaryTable {
         "capture", "sample", "layer", "head", "kv_head", "step", "position", "keys", "dense",
         "method", "config", "seed", "rel_l2", "one_minus_cos", "tv", "recall", "cost_fraction",
         "keys_attended_fraction", "keys_scored_fraction", "flops", "sampled", "exact_entropy", "exact_top_mass",
-        "concentration",
+        "concentration", "top_key_mass", "top_key_u",
     ]
 
     /// metrics.csv: every query of every configuration and seed.
@@ -121,6 +128,7 @@ public enum SummaryTable {
                 Format.number(m.recall), Format.number(m.costFraction), Format.number(m.keysAttendedFraction),
                 Format.number(m.keysScoredFraction), Format.number(m.flops), m.sampled.map(String.init) ?? "",
                 Format.number(m.exactEntropy), Format.number(m.exactTopMass), m.concentration.rawValue,
+                Format.number(m.topKeyMass), Format.number(m.topKeyU),
             ])
         }
         return table

@@ -120,6 +120,7 @@ public struct ReplayRunner {
         let layer = try file.readLayer(sample: chunk.sample.index, layer: chunk.layer)
         let reference = ExactReference.compute(layer: layer, sample: chunk.sample,
                                                recallFraction: config.recallFraction, threads: threads)
+        let topKeys = TopKey.compute(layer: layer, sample: chunk.sample, reference: reference, protocol: config.attentionProtocol)
         let kvHeads = layer.numKVHeads
         let tasks = cells.count * kvHeads
         let slots = UnsafeMutablePointer<[QueryMetrics]>.allocate(capacity: tasks)
@@ -138,6 +139,7 @@ public struct ReplayRunner {
             HeadReplay(layer: layer, sample: sample, kvHead: kv)
                 .run(approximator, seed: cell.seed, protocol: attentionProtocol, recordWeights: true) { head, step, result in
                     let exact = reference.query(head: head, step: step)
+                    let topKey = topKeys[head * layer.queryCount + step]
                     let m = QueryMetrics.measure(result, against: exact)
                     let keys = Double(result.cost.keysTotal)
                     rows.append(QueryMetrics(
@@ -147,7 +149,8 @@ public struct ReplayRunner {
                         tv: m.tv, recall: m.recall, costFraction: result.cost.costFraction,
                         keysAttendedFraction: Double(result.cost.keysAttended) / keys,
                         keysScoredFraction: Double(result.cost.keysScored) / keys, flops: result.cost.flops,
-                        sampled: result.cost.sampled, exactEntropy: exact.normalizedEntropy, exactTopMass: exact.topMass))
+                        sampled: result.cost.sampled, exactEntropy: exact.normalizedEntropy, exactTopMass: exact.topMass,
+                        topKeyMass: topKey?.mass, topKeyU: dense ? nil : topKey?.samplingProbability(under: cell.configuration)))
                 }
             out.pointer[t] = rows
         }
