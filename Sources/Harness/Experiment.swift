@@ -37,13 +37,13 @@ public enum Experiment {
             // Chunk order, then config order within a chunk: the same for a fresh and a resumed run.
             let ordered = outcome.metrics
             try SummaryTable.metricsTable(ordered, methodOf: methodOf).write(to: "\(out)/metrics.csv")
-            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: false,
+            try SummaryTable.build(configurations: configurations, metrics: ordered, by: .all,
                                    protocol: config.attentionProtocol, denseLayers: config.denseLayers)
                 .write(to: "\(out)/summary.csv")
-            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: true,
+            try SummaryTable.build(configurations: configurations, metrics: ordered, by: .concentration,
                                    protocol: config.attentionProtocol, denseLayers: config.denseLayers)
                 .write(to: "\(out)/summary_by_concentration.csv")
-            try SummaryTable.build(configurations: configurations, metrics: ordered, byConcentration: false, byLayer: true,
+            try SummaryTable.build(configurations: configurations, metrics: ordered, by: .layer,
                                    protocol: config.attentionProtocol, denseLayers: config.denseLayers)
                 .write(to: "\(out)/summary_by_layer.csv")
             manifest.captures = outcome.captures
@@ -92,7 +92,7 @@ extension Experiment {
         let accounting = AccuracyReport.LayerAccounting(
             layers: model.config.layerCount, denseLayers: denseOf.mapValues(\.count), protocolDense: Set(config.denseLayers).count)
         try AccuracyReport.accuracyTable(rows, model: spec.model, layers: accounting) { setup, methodID in
-            let layers = denseOf[methodID] ?? config.denseLayers.sorted()
+            let layers = denseOf[methodID] ?? Array(Set(config.denseLayers)).sorted()
             let dense = layers.isEmpty ? "none" : layers.map(String.init).joined(separator: " ")
             return "setup=\(setup.rawValue) sink=\(p.sinkTokens) local=\(p.localWindow) dense_layers=\(dense)"
         }.write(to: "\(out)/accuracy.csv")

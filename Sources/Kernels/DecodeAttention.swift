@@ -115,7 +115,6 @@ public enum DecodeAttention {
         let acc = padded ?? state.accumulators + item * g * d
         for j in 0..<g { m[j] = -.infinity; l[j] = 0 }
         acc.update(repeating: 0, count: gs * d)
-        (scores + g * B).update(repeating: 0, count: (gs - g) * B)
         var start = rows.lowerBound
         while start < rows.upperBound {
             let b = min(B, rows.upperBound - start)

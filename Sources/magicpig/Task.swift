@@ -41,10 +41,11 @@ struct TaskPrompt: ParsableCommand {
         let sample = try TaskGenerator(task: task, targetTokens: length, overheadTokens: codec.overheadTokens, seed: seed,
                                        countTokens: { encode($0).count }).sample(index)
         let (context, query) = codec.promptIDs(sample)
+        let texts = codec.promptTexts(sample)
         let object: [String: Any] = [
             "task": task.rawValue, "index": index, "length": length, "context": sample.context, "query": sample.query,
             "answer_prefix": sample.answerPrefix, "references": sample.references,
-            "prompt": codec.messagePrefix + sample.context + sample.query + codec.messageSuffix + sample.answerPrefix,
+            "prompt": texts.context + texts.query,
             "context_tokens": context.count, "query_tokens": query.count, "max_new_tokens": task.maxNewTokens,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

@@ -224,7 +224,7 @@ import Testing
         #expect(error(head + "samples_per_task: 0")?.field == "samples_per_task")
         #expect(error(head + "chat: maybe")?.field == "chat")
         #expect(error("name: x\nkind: accuracy\nmethods: [{method: exact, dense_layers: zero}]")?.field == "methods[0].dense_layers")
-        let grid = try? ConfigParser.parse(yaml: "name: x\nkind: accuracy\nmethods: [{method: magicpig, K: 10, L: [150, 170], dense_layers: [12, 0]}]")
+        let grid = try? ConfigParser.parse(yaml: "name: x\nkind: accuracy\nmethods: [{method: magicpig, K: 10, L: [150, 170], dense_layers: [12, 0, 12]}]")
         #expect(try grid?.methodConfigurations().map(\.id) == ["magicpig_K10_L150_dense0-12", "magicpig_K10_L170_dense0-12"])
         #expect(try grid?.methodConfigurations().first?.approximator.parameters["K"] == "10")
         let ok = try? ConfigParser.parse(yaml: head + "tasks: all\nsetups: [a, B]\nlengths: 4096")

@@ -98,12 +98,12 @@ import Testing
         #expect(plain.filter { $0.layer == 1 }.allSatisfy(\.dense) && plain.filter { $0.layer == 0 }.allSatisfy { !$0.dense })
         #expect(!own.isEmpty && !plain.isEmpty)
         let summary = SummaryTable.build(configurations: try c.methodConfigurations(), metrics: outcome.metrics,
-                                         byConcentration: false, protocol: c.attentionProtocol, denseLayers: c.denseLayers)
+                                         by: .all, protocol: c.attentionProtocol, denseLayers: c.denseLayers)
         let column = try #require(summary.columns.firstIndex(of: "dense_layers"))
         #expect(summary.rows.map { $0[column] } == ["0", "1"])
         // By layer: each configuration has one row per layer it ran sparse in.
         let byLayer = SummaryTable.build(configurations: try c.methodConfigurations(), metrics: outcome.metrics,
-                                         byConcentration: false, byLayer: true, protocol: c.attentionProtocol,
+                                         by: .layer, protocol: c.attentionProtocol,
                                          denseLayers: c.denseLayers)
         let layer = try #require(byLayer.columns.firstIndex(of: "layer")), config = try #require(byLayer.columns.firstIndex(of: "config"))
         #expect(byLayer.rows.map { "\($0[config]) \($0[layer])" } == ["topk_budget0.05_dense0 1", "topk_budget0.05 0"])
@@ -148,7 +148,7 @@ import Testing
         }
         #expect(checked == 4 * 4)
         let summary = SummaryTable.build(configurations: try config("  - {method: magicpig, K: 4, L: 10}").methodConfigurations(),
-                                         metrics: outcome.metrics, byConcentration: false, protocol: AttentionProtocol(sinkTokens: 4, localWindow: 16),
+                                         metrics: outcome.metrics, by: .all, protocol: AttentionProtocol(sinkTokens: 4, localWindow: 16),
                                          denseLayers: [])
         let column = try #require(summary.columns.firstIndex(of: "top_key_u_mean"))
         #expect(Double(summary.rows[0][column]) != nil)

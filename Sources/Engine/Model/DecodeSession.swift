@@ -82,19 +82,12 @@ public final class DecodeSession {
     }
 
     /// Feeds one token as a decode step (through the approximators, if any) and updates `nextLogits`.
-    public func step(_ token: Int) throws {
-        guard !tokens.isEmpty else { throw ModelError.emptyInput }
-        if let seam, prepared == nil { prepare(seam) }
-        nextLogits = try withUnsafeMutablePointer(to: &statistics) { stats in
-            try model.forward([token], cache: cache, logits: .last, heads: prepared, statistics: stats, observer: observer)
-        }
-        tokens.append(token)
-    }
+    public func step(_ token: Int) throws { try step([token]) }
 
-    /// Feeds `ids` as decode steps in one forward pass: each token attends as `step` would make it (through
+    /// Feeds `ids` as decode steps in one forward pass: each token attends as a single step would (through
     /// the approximators, if any, after its predecessors), while the matrix products take all the tokens at
-    /// once. Equal to calling `step` per token up to float rounding, and several times faster for a
-    /// question of tens of tokens (setup B of ../shared/reference/magicpig.md).
+    /// once. Equal to one step per token up to float rounding, and several times faster for a question of
+    /// tens of tokens (setup B of ../shared/reference/magicpig.md).
     public func step(_ ids: [Int]) throws {
         guard !tokens.isEmpty, !ids.isEmpty else { throw ModelError.emptyInput }
         if let seam, prepared == nil { prepare(seam) }

@@ -93,8 +93,8 @@ public struct AccuracyRunner {
 
         let overhead = codec.overheadTokens
         let encode = codec.encode
-        var records: [AccuracyRecord] = []
-        var order: [(length: Int, task: Int, index: Int)] = []
+        // Each sample's records with its (length, task, index) key: computed sample-major, reported task-major.
+        var samples: [(key: (length: Int, task: Int, index: Int), records: [AccuracyRecord])] = []
         var computed = 0, reused = 0, skipped = 0, timed = 0
         var computeSeconds = 0.0, secondsComputing = 0.0, samplesComputed = 0
         let total = spec.lengths.count * spec.tasks.count * spec.samplesPerTask
@@ -115,14 +115,13 @@ public struct AccuracyRunner {
                         skipped += 1
                         continue
                     }
+                    var timing = readTiming(folder)
                     if missing {
                         let started = Date()
                         let fresh = try answerSample(sample, length: length, answers: answers, cached: cached, folder: folder)
                         let seconds = Date().timeIntervalSince(started)
-                        var timing = readTiming(folder) ?? SampleTiming(seconds: 0, runs: 0)
-                        timing.seconds += seconds
-                        timing.runs += 1
-                        try writeTiming(timing, folder)
+                        timing = SampleTiming(seconds: (timing?.seconds ?? 0) + seconds, runs: (timing?.runs ?? 0) + 1)
+                        try writeTiming(timing!, folder)
                         computed += fresh.count
                         reused += cached.count
                         samplesComputed += 1
@@ -134,13 +133,11 @@ public struct AccuracyRunner {
                     } else {
                         reused += cached.count
                     }
-                    for setup in spec.setups {
-                        for id in [AccuracyRecord.referenceID] + answers.map({ cellName($0) }) {
-                            records.append(cached["\(setup.rawValue)__\(id)"]!)
-                        }
+                    let records = spec.setups.flatMap { setup in
+                        ([AccuracyRecord.referenceID] + answers.map { cellName($0) }).map { cached["\(setup.rawValue)__\($0)"]! }
                     }
-                    order.append((length, spec.tasks.firstIndex(of: task)!, index))
-                    if let timing = readTiming(folder) {
+                    samples.append(((length, spec.tasks.firstIndex(of: task)!, index), records))
+                    if let timing {
                         computeSeconds += timing.seconds
                         timed += 1
                     }
@@ -148,11 +145,8 @@ public struct AccuracyRunner {
             }
         }
         // Reported in (length, task, sample) order, whatever order they were computed in.
-        let perSample = records.count / max(order.count, 1)
-        let sorted = order.indices.sorted { a, b in
-            let x = order[a], y = order[b]
-            return (x.length, x.task, x.index) < (y.length, y.task, y.index)
-        }.flatMap { records[($0 * perSample)..<(($0 + 1) * perSample)] }
+        let sorted = samples.sorted { ($0.key.length, $0.key.task, $0.key.index) < ($1.key.length, $1.key.task, $1.key.index) }
+            .flatMap(\.records)
         if skipped > 0 { progress.say("\(skipped) of \(total) samples unfinished: left out of the tables") }
         return Outcome(records: sorted, cellsComputed: computed, cellsReused: reused, samplesSkipped: skipped,
                        computeSeconds: computeSeconds, samplesTimed: timed)

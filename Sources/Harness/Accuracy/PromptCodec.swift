@@ -52,10 +52,16 @@ public struct PromptCodec: Sendable {
             bos: bos, messagePrefix: prefix, messageSuffix: suffix, stopTokens: stopTokens)
     }
 
+    /// The text of one prompt in its two halves, chat template included; the whole prompt is their
+    /// concatenation (what another engine is fed to check an answer).
+    public func promptTexts(_ prompt: TaskSample) -> (context: String, query: String) {
+        (messagePrefix + prompt.context, prompt.query + messageSuffix + prompt.answerPrefix)
+    }
+
     /// Token ids of one prompt: (context half, query half).
     public func promptIDs(_ prompt: TaskSample) -> (context: [Int], query: [Int]) {
-        let context = (bos.map { [$0] } ?? []) + encode(messagePrefix + prompt.context)
-        return (context, encode(prompt.query + messageSuffix + prompt.answerPrefix))
+        let texts = promptTexts(prompt)
+        return ((bos.map { [$0] } ?? []) + encode(texts.context), encode(texts.query))
     }
 
     /// Tokens the template (and BOS) add around a message: the generators leave room for them.

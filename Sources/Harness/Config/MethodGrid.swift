@@ -34,7 +34,7 @@ public struct MethodGrid: Sendable, Equatable {
             let dict = Dictionary(point, uniquingKeysWith: { _, last in last })
             let approximator = try ApproximatorRegistry.make(method, dict)
             return MethodConfiguration(method: method, parameters: point.map { ($0.0, $0.1) }, approximator: approximator,
-                                       denseLayers: denseLayers?.sorted())
+                                       denseLayers: denseLayers.map { Array(Set($0)).sorted() })
         }
     }
 }
@@ -64,7 +64,7 @@ public struct MethodConfiguration: Sendable {
     }
 
     /// The layers this configuration keeps exact under a protocol whose dense layers are `protocolLayers`.
-    public func denseLayers(protocol protocolLayers: [Int]) -> [Int] { denseLayers ?? protocolLayers.sorted() }
+    public func denseLayers(protocol protocolLayers: [Int]) -> [Int] { denseLayers ?? Array(Set(protocolLayers)).sorted() }
 
     /// Parameter value as recorded in results, "" when the method does not take it.
     public func value(_ name: String) -> String {

@@ -53,11 +53,13 @@ public enum SummaryTable {
     /// answer (a retrieval), and a method that misses it loses it.
     public static let dominantKeyMass = 0.3
 
-    /// Rows of `metrics` grouped by configuration (and by concentration when `byConcentration`, by layer
-    /// when `byLayer`: where in the model a method's error sits); every row records the protocol it was
+    /// How a summary splits each configuration's queries: not at all (summary.csv), by the concentration
+    /// of exact attention, or by layer (where in the model a method's error sits).
+    public enum Grouping: Sendable { case all, concentration, layer }
+
+    /// Rows of `metrics` grouped by configuration and `grouping`; every row records the protocol it was
     /// measured under.
-    public static func build(configurations: [MethodConfiguration], metrics: [QueryMetrics], byConcentration: Bool,
-                             byLayer: Bool = false,
+    public static func build(configurations: [MethodConfiguration], metrics: [QueryMetrics], by grouping: Grouping,
                              protocol attentionProtocol: AttentionProtocol, denseLayers: [Int]) -> CSVTable {
         let protocolColumns = [
             "sink": String(attentionProtocol.sinkTokens), "local": String(attentionProtocol.localWindow),
@@ -68,14 +70,15 @@ public enum SummaryTable {
         for configuration in configurations {
             let rows = byConfig[configuration.id] ?? []
             let groups: [(concentration: String, layer: String, rows: [QueryMetrics])]
-            if byLayer {
-                groups = Set(rows.map(\.layer)).sorted().map { l in ("all", String(l), rows.filter { $0.layer == l }) }
-            } else if byConcentration {
-                groups = Concentration.allCases.map { c in (c.rawValue, "all", rows.filter { $0.concentration == c }) }
-            } else {
+            switch grouping {
+            case .all:
                 groups = [("all", "all", rows)]
+            case .concentration:
+                groups = Concentration.allCases.map { c in (c.rawValue, "all", rows.filter { $0.concentration == c }) }
+            case .layer:
+                groups = Set(rows.map(\.layer)).sorted().map { l in ("all", String(l), rows.filter { $0.layer == l }) }
             }
-            for group in groups where !group.rows.isEmpty || !(byConcentration || byLayer) {
+            for group in groups where !group.rows.isEmpty || grouping == .all {
                 let dense = configuration.denseLayers(protocol: denseLayers).map(String.init).joined(separator: " ")
                 let extra = protocolColumns.merging(["dense_layers": dense, "layer": group.layer]) { a, _ in a }
                 table.append(row(configuration, group.concentration, group.rows).merging(extra) { a, _ in a })
