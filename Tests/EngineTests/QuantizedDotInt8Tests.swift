@@ -76,4 +76,44 @@ import Kernels
             #expect(y == reference, "\(info.type)")
         }
     }
+
+    /// Q5_0 re-stored as Q8_0 blocks for decode (`storedForDecode`) gives the same bits as the Q5_0 kernels in
+    /// both products (integer decode and dequantised prefill), including rows whose block count is not a
+    /// multiple of the kernels' four-block step; the fixture tensor is checked too.
+    @Test func q5_0StoredForDecodeGivesTheSameBits() throws {
+        var rng = SeededGenerator(seed: 31)
+        var cases: [WeightMatrix] = []
+        for columns in [32, 7 * 32, 28 * 32] {
+            let rows = 9
+            var bytes = [UInt8](repeating: 0, count: rows * columns / 32 * 22)
+            for b in 0 ..< bytes.count / 22 {
+                let d = Float16(Float.random(in: -0.05...0.05, using: &rng))
+                withUnsafeBytes(of: d.bitPattern.littleEndian) { bytes[22 * b] = $0[0]; bytes[22 * b + 1] = $0[1] }
+                for k in 2..<22 { bytes[22 * b + k] = UInt8.random(in: 0...255, using: &rng) }
+            }
+            cases.append(WeightMatrix(rows: rows, columns: columns, type: .q5_0, bytes: bytes))
+        }
+        let file = try Fixture.open("quant_types.gguf")
+        for info in file.tensors where info.type == .q5_0 { cases.append(try WeightMatrix(file: file, name: info.name)) }
+        #expect(cases.count >= 4, "the fixture holds a Q5_0 tensor")
+        for w in cases {
+            let widened = w.storedForDecode()
+            #expect(widened.type == .q8_0 && widened.rows == w.rows && widened.columns == w.columns)
+            let x = (0..<w.columns).map { _ in Float.random(in: -2...2, using: &rng) }
+            let a = x.withUnsafeBufferPointer { QuantizedActivation($0.baseAddress!, count: w.columns) }
+            var y = [Float](repeating: 0, count: w.rows), yWide = y
+            var dense = [Float](repeating: 0, count: w.rows * w.columns), denseWide = dense
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, quantized: a, rows: 0..<w.rows, into: $0.baseAddress!) }
+                yWide.withUnsafeMutableBufferPointer { widened.multiply(xp.baseAddress!, quantized: a, rows: 0..<w.rows, into: $0.baseAddress!) }
+            }
+            dense.withUnsafeMutableBufferPointer { w.dequantize(rows: 0..<w.rows, into: $0.baseAddress!) }
+            denseWide.withUnsafeMutableBufferPointer { widened.dequantize(rows: 0..<w.rows, into: $0.baseAddress!) }
+            #expect(y.map(\.bitPattern) == yWide.map(\.bitPattern), "\(w.rows) × \(w.columns) decode product")
+            #expect(dense.map(\.bitPattern) == denseWide.map(\.bitPattern), "\(w.rows) × \(w.columns) dequantised rows")
+        }
+        // Other types are left as stored.
+        let f32 = WeightMatrix(rows: 1, columns: 2, values: [1, 2])
+        #expect(f32.storedForDecode().type == .f32)
+    }
 }

@@ -56,7 +56,9 @@ public struct ModelWeights: Sendable {
             guard w.rows == rows, w.columns == columns else {
                 throw ModelError.badShape(file: file.path, "\(name) is [\(w.rows) × \(w.columns)], expected [\(rows) × \(columns)]")
             }
-            return w
+            // Layer weights are only ever multiplied, so they take the decode layout; the token embedding
+            // (one row looked up per token) stays as stored.
+            return name == "token_embd.weight" ? w : w.storedForDecode()
         }
         func vector(_ name: String, count: Int) throws -> [Float] {
             let v = try file.dequantize(name)
