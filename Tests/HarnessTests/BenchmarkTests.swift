@@ -25,6 +25,7 @@ import Testing
     @Test func timesEveryMethodAndCountsQueries() throws {
         let dir = NSTemporaryDirectory() + "magicpig-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let spec = SyntheticCaptureSpec(tokens: 300, layers: 2, heads: 4, kvHeads: 2, headDim: 16, steps: 3)
         try SyntheticCapture.write(spec, to: dir + "/b.h5")
         let methods = try ["exact", "magicpig:K=4,L=8"].map { try MethodSpec.parse($0) }

@@ -5,9 +5,12 @@ import Testing
 @testable import Harness
 
 /// End-to-end replay on a small synthetic capture: results, resume, and refusal to mix protocols.
-@Suite(.serialized) struct ReplayRunnerTests {
+@Suite(.serialized) final class ReplayRunnerTests {
     let dir: String
     let capture: String
+
+    // Swift Testing makes one instance per test, so each test's folder goes with it.
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     init() throws {
         dir = NSTemporaryDirectory() + "magicpig-runner-\(UUID().uuidString)"

@@ -53,6 +53,7 @@ import Testing
 
     @Test func synthInspectRunEndToEnd() throws {
         let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let synth = try magicpig(["synth", "--out", "c.h5", "--tokens", "400", "--layers", "2", "--heads", "4",
                                   "--kv-heads", "2", "--head-dim", "16", "--steps", "3"], cwd: dir)
         #expect(synth.status == 0, "\(synth.stderr)")
@@ -71,6 +72,7 @@ import Testing
 
     @Test func unknownMethodFailsBeforeAnyWork() throws {
         let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try "name: bad\ncaptures: [missing.h5]\nmethods:\n  - {method: quest2}\n".write(toFile: dir + "/b.yaml", atomically: true, encoding: .utf8)
         let r = try magicpig(["run", "b.yaml"], cwd: dir)
         #expect(r.status != 0)
@@ -80,6 +82,7 @@ import Testing
 
     @Test func missingCaptureIsAClearError() throws {
         let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try "name: m\ncaptures: [nothere.h5]\nmethods:\n  - {method: exact}\n".write(toFile: dir + "/m.yaml", atomically: true, encoding: .utf8)
         let r = try magicpig(["run", "m.yaml"], cwd: dir)
         #expect(r.status != 0)

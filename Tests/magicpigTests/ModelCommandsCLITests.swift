@@ -14,6 +14,7 @@ import Testing
 
     @Test func missingModelNamesTheFetchCommand() throws {
         let file = try textFile("Hello there, how are you?")
+        defer { try? FileManager.default.removeItem(atPath: file) }
         for args in [["generate", "--model", "qwen2.5-0.5b", "--prompt", "Hi", "--max-tokens", "2"],
                      ["perplexity", "--model", "qwen2.5-0.5b", "--text-file", file],
                      ["capture", "--model", "qwen2.5-0.5b", "--prompt-file", file, "--decode-steps", "2", "--out", "/tmp/x.h5"],
@@ -27,6 +28,7 @@ import Testing
 
     @Test func unknownMethodListsValidOnes() throws {
         let file = try textFile("Hello")
+        defer { try? FileManager.default.removeItem(atPath: file) }
         for args in [["generate", "--prompt", "Hi", "--method", "bogus"],
                      ["perplexity", "--text-file", file, "--method", "bogus"]] {
             let r = try cli.magicpig(args, environment: empty)
@@ -40,6 +42,7 @@ import Testing
 
     @Test func badArgumentsAreRejected() throws {
         let file = try textFile("Hello")
+        defer { try? FileManager.default.removeItem(atPath: file) }
         let cases: [([String], String)] = [
             (["generate", "--prompt", "Hi", "--max-tokens", "0"], "--max-tokens"),
             (["generate"], "--prompt"),
