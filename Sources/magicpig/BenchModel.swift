@@ -11,7 +11,8 @@ struct BenchModel: ParsableCommand {
             single-token steps after those C. Both engines get the same GGUF, the same token ids (--text
             tokenised and repeated) and --threads. Each engine measures each model in its own process, so
             peak_rss_mb is that model's alone. llama.cpp runs through scripts/bench_model_llamacpp.py
-            (llama-cpp-python); --llamacpp none times this engine only.
+            (llama-cpp-python); --llamacpp none times this engine only. --rounds N alternates the two engines
+            N times per model and reports the median round and the median of the per-round ratios.
             """)
 
     @Option(name: .customLong("model"), help: "Model name or GGUF path, repeatable (default: smollm2 and qwen2.5-0.5b).")
@@ -24,6 +25,8 @@ struct BenchModel: ParsableCommand {
     var threads = 2
     @Option(help: "Timed repeats (best is kept).")
     var repeats = 2
+    @Option(help: "Turns per engine, alternating ours and llama.cpp; the CSV gives the median round and the median paired ratio.")
+    var rounds = 1
     @Option(help: "Compute backend for prefill products: openblas or swift.")
     var backend: BackendChoice = .default
     @Option(help: "Prompt text, tokenised and repeated to length.")
@@ -50,6 +53,7 @@ struct BenchModel: ParsableCommand {
         _ = try parsedContexts()
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         guard decodeTokens >= 1 else { throw ValidationError("--decode-tokens must be at least 1") }
         guard !models.isEmpty else { throw ValidationError("give at least one --model") }
         if worker && (idsFile == nil || models.count != 1) { throw ValidationError("--worker needs --ids-file and one --model") }
@@ -57,7 +61,7 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         let bench = ModelBenchmark(models: models, contexts: try parsedContexts(), decodeTokens: decodeTokens,
-                                   threads: threads, repeats: repeats, backend: backend, textPath: text,
+                                   threads: threads, repeats: repeats, rounds: rounds, backend: backend, textPath: text,
                                    llamaScript: llamacpp == "none" ? nil : llamacpp,
                                    workerExecutable: worker ? nil : Bundle.main.executablePath ?? CommandLine.arguments[0])
         if worker, let idsFile {

@@ -55,6 +55,33 @@ import Testing
         #expect(rows.allSatisfy { $0[column("threads")] == "2" })
     }
 
+    /// Rounds: one row per engine × phase × context, the median round's timing, the median of the paired
+    /// (same-round) ratios with their range, and every round's figures beside them.
+    @Test func roundsReportTheMedianRoundAndTheMedianPairedRatio() throws {
+        func run(_ engine: String, round: Int, decodeSeconds: Double, rss: Double) -> ModelBenchmark.EngineRun {
+            ModelBenchmark.EngineRun(engine: engine, model: "m", backend: engine == "llama.cpp" ? "ggml" : "openblas",
+                                     timings: [PhaseTiming(phase: "decode", context: 512, tokens: 10, seconds: decodeSeconds, cpuSeconds: 1)],
+                                     peakRSSMegabytes: rss, rssScope: "child process", round: round)
+        }
+        // Ours 10 / 20 / 5 tok/s; llama.cpp 10 / 10 / 10 in the same rounds: paired ratios 1, 2, 0.5.
+        let runs = [run("magicpig", round: 0, decodeSeconds: 1, rss: 100), run("llama.cpp", round: 0, decodeSeconds: 1, rss: 90),
+                    run("magicpig", round: 1, decodeSeconds: 0.5, rss: 120), run("llama.cpp", round: 1, decodeSeconds: 1, rss: 90),
+                    run("magicpig", round: 2, decodeSeconds: 2, rss: 110), run("llama.cpp", round: 2, decodeSeconds: 1, rss: 95)]
+        let table = try ModelBenchmark.table(runs, threads: 2, repeats: 1)
+        #expect(table.rows.count == 2)
+        let header = ModelBenchmark.columns
+        func value(_ row: Int, _ name: String) -> String { table.rows[row][header.firstIndex(of: name)!] }
+        #expect(value(0, "engine") == "magicpig" && value(1, "engine") == "llama.cpp")
+        #expect(value(0, "rounds") == "3" && value(0, "tokens_per_s") == "10" && value(0, "seconds") == "1")
+        #expect(value(0, "ratio_vs_llamacpp") == "1" && value(0, "ratio_min") == "0.5" && value(0, "ratio_max") == "2")
+        #expect(value(0, "round_tokens_per_s") == "10;20;5" && value(0, "round_ratios") == "1;2;0.5")
+        #expect(value(0, "peak_rss_mb") == "120")
+        // Two rounds: the median ratio is the mean of the middle two, the reported round the faster middle one.
+        let two = try ModelBenchmark.table(Array(runs[2...]), threads: 2, repeats: 1)
+        #expect(two.rows[0][header.firstIndex(of: "ratio_vs_llamacpp")!] == "1.25")
+        #expect(two.rows[0][header.firstIndex(of: "tokens_per_s")!] == "20")
+    }
+
     @Test func workerOutputRoundTrips() throws {
         let timings = [PhaseTiming(phase: "prefill", context: 512, tokens: 512, seconds: 1.25, cpuSeconds: 2.5),
                        PhaseTiming(phase: "decode", context: 512, tokens: 32, seconds: 0.5, cpuSeconds: 0.75)]

@@ -55,6 +55,7 @@ import Testing
             (["capture", "--prompt-file", file, "--decode-steps", "2"], "--out"),
             (["generate", "--prompt", "Hi", "--backend", "cuda"], "--backend"),
             (["bench", "model", "--contexts", "512,x"], "--contexts"),
+            (["bench", "model", "--rounds", "0"], "--rounds"),
             (["bench", "model", "--contexts", "0"], "--contexts"),
             (["bench", "model", "--repeats", "0"], "--repeats"),
             (["bench", "model", "--backend", "gpu"], "--backend"),

@@ -12,6 +12,12 @@ import Kernels
 /// one call over ids[..<C] on an empty cache (512-token chunks in both engines); decode is `decodeTokens`
 /// single-token steps over ids[C...] after that prefill, logits for each step included. Best of `repeats`.
 ///
+/// Rounds: with `rounds` > 1 the two engines take turns (ours, llama.cpp, ours, …), each round a fresh pair of
+/// processes, and the ratio is taken round by round, so a drift in the machine's speed during the command
+/// (other tenants of a shared VM) moves both sides of each ratio together. The CSV reports the median round and
+/// the median of the paired ratios, with every round's tokens/s and ratio beside them: one pair of runs on this
+/// VM gave llama.cpp decode rates 40 % apart minutes apart, so ratios near 1 need several rounds.
+///
 /// Peak RSS: each engine measures one model in its own process (ours: this executable re-run as a worker,
 /// see `workerArguments`), so `peak_rss_mb` is that process's ru_maxrss — the mapped weights it touched, its
 /// KV cache and scratch. Without a worker executable our side runs in this process and the column is the
@@ -22,6 +28,8 @@ public struct ModelBenchmark {
     public var decodeTokens: Int
     public var threads: Int
     public var repeats: Int
+    /// Turns each engine takes per model (see "Rounds").
+    public var rounds: Int
     public var backend: BackendChoice
     /// The prompt text, tokenised and repeated.
     public var textPath: String
@@ -33,7 +41,7 @@ public struct ModelBenchmark {
     public var progress: Progress
 
     public init(models: [String] = ["smollm2", "qwen2.5-0.5b"], contexts: [Int] = [512, 4096], decodeTokens: Int = 32,
-                threads: Int = 2, repeats: Int = 2, backend: BackendChoice = .default,
+                threads: Int = 2, repeats: Int = 2, rounds: Int = 1, backend: BackendChoice = .default,
                 textPath: String = ModelBenchmark.defaultTextPath, llamaScript: String?, python: String = "python3",
                 workerExecutable: String? = nil, progress: Progress = Progress()) {
         self.models = models
@@ -41,6 +49,7 @@ public struct ModelBenchmark {
         self.decodeTokens = decodeTokens
         self.threads = threads
         self.repeats = repeats
+        self.rounds = rounds
         self.backend = backend
         self.textPath = textPath
         self.llamaScript = llamaScript
@@ -52,7 +61,8 @@ public struct ModelBenchmark {
     public static let defaultTextPath = "/usr/share/common-licenses/GPL-3"
 
     public static let columns = ["engine", "model", "backend", "phase", "context", "tokens", "seconds", "cpu_seconds", "tokens_per_s",
-                                 "ratio_vs_llamacpp", "threads", "repeats", "peak_rss_mb", "rss_scope"]
+                                 "ratio_vs_llamacpp", "threads", "repeats", "peak_rss_mb", "rss_scope",
+                                 "rounds", "ratio_min", "ratio_max", "round_tokens_per_s", "round_ratios"]
 
     /// One engine's timings of one model.
     public struct EngineRun: Sendable {
@@ -62,15 +72,18 @@ public struct ModelBenchmark {
         public var timings: [PhaseTiming]
         public var peakRSSMegabytes: Double
         public var rssScope: String
+        /// Which turn of the engine this was (0-based; see "Rounds").
+        public var round: Int
 
         public init(engine: String, model: String, backend: String, timings: [PhaseTiming], peakRSSMegabytes: Double,
-                    rssScope: String) {
+                    rssScope: String, round: Int = 0) {
             self.engine = engine
             self.model = model
             self.backend = backend
             self.timings = timings
             self.peakRSSMegabytes = peakRSSMegabytes
             self.rssScope = rssScope
+            self.round = round
         }
     }
 
@@ -90,11 +103,12 @@ public struct ModelBenchmark {
         try manifest.write(to: (csvPath.hasSuffix(".csv") ? String(csvPath.dropLast(4)) : csvPath) + ".manifest.json")
     }
 
-    /// Every engine run, ours then llama.cpp's, model by model.
+    /// Every engine run, ours then llama.cpp's, round by round, model by model.
     public func run() throws -> [EngineRun] {
         guard let maxContext = contexts.max(), contexts.allSatisfy({ $0 >= 1 }) else {
             throw HarnessError.badArgument("--contexts must be positive token counts, e.g. 512,4096")
         }
+        guard rounds >= 1 else { throw HarnessError.badArgument("--rounds must be at least 1") }
         let text: String
         do { text = try String(contentsOfFile: textPath, encoding: .utf8) } catch {
             throw HarnessError.badArgument("cannot read the prompt text \(textPath): \(error.localizedDescription)")
@@ -108,30 +122,40 @@ public struct ModelBenchmark {
             try AtomicFile.write(ids.map(String.init).joined(separator: " "), to: idsPath)
             defer { try? FileManager.default.removeItem(atPath: idsPath) }
 
-            let ours: EngineRun
-            if let workerExecutable {
-                let output = try runChild(workerExecutable, workerArguments(model: name, idsFile: idsPath), label: "magicpig \(name)")
-                let (timings, rss) = try Self.parseTimings(output, source: "magicpig worker")
-                ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, timings: timings,
-                                 peakRSSMegabytes: rss, rssScope: "child process")
-            } else {
-                let model = try LanguageModel(path: url.path, backend: backend.make(), threads: threads)
-                let timings = try Self.measure(model: model, ids: ids, contexts: contexts, decodeTokens: decodeTokens,
-                                               repeats: repeats, progress: progress)
-                ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, timings: timings,
-                                 peakRSSMegabytes: Self.peakRSSMegabytes(), rssScope: "this process")
+            for round in 0..<rounds {
+                if rounds > 1 { progress.say("\(name): round \(round + 1) of \(rounds)") }
+                runs += try turn(model: name, url: url, ids: ids, idsPath: idsPath, round: round)
             }
-            runs.append(ours)
-            if let llamaScript {
-                let args = [llamaScript, "--model", url.path, "--ids-file", idsPath,
-                            "--contexts", contexts.map(String.init).joined(separator: ","),
-                            "--decode-tokens", String(decodeTokens), "--threads", String(threads), "--repeats", String(repeats)]
-                let output = try runChild("/usr/bin/env", [python] + args, label: "llama.cpp \(name)",
-                                          hint: "is llama-cpp-python installed? pip install llama-cpp-python, or pass --llamacpp none")
-                let (timings, rss) = try Self.parseTimings(output, source: llamaScript)
-                runs.append(EngineRun(engine: "llama.cpp", model: name, backend: "ggml", timings: timings,
-                                      peakRSSMegabytes: rss, rssScope: "child process"))
-            }
+        }
+        return runs
+    }
+
+    /// One turn of each engine on one model: ours, then llama.cpp's (when a helper is given).
+    func turn(model name: String, url: URL, ids: [Int], idsPath: String, round: Int) throws -> [EngineRun] {
+        var runs: [EngineRun] = []
+        let ours: EngineRun
+        if let workerExecutable {
+            let output = try runChild(workerExecutable, workerArguments(model: name, idsFile: idsPath), label: "magicpig \(name)")
+            let (timings, rss) = try Self.parseTimings(output, source: "magicpig worker")
+            ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, timings: timings,
+                             peakRSSMegabytes: rss, rssScope: "child process", round: round)
+        } else {
+            let model = try LanguageModel(path: url.path, backend: backend.make(), threads: threads)
+            let timings = try Self.measure(model: model, ids: ids, contexts: contexts, decodeTokens: decodeTokens,
+                                           repeats: repeats, progress: progress)
+            ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, timings: timings,
+                             peakRSSMegabytes: Self.peakRSSMegabytes(), rssScope: "this process", round: round)
+        }
+        runs.append(ours)
+        if let llamaScript {
+            let args = [llamaScript, "--model", url.path, "--ids-file", idsPath,
+                        "--contexts", contexts.map(String.init).joined(separator: ","),
+                        "--decode-tokens", String(decodeTokens), "--threads", String(threads), "--repeats", String(repeats)]
+            let output = try runChild("/usr/bin/env", [python] + args, label: "llama.cpp \(name)",
+                                      hint: "is llama-cpp-python installed? pip install llama-cpp-python, or pass --llamacpp none")
+            let (timings, rss) = try Self.parseTimings(output, source: llamaScript)
+            runs.append(EngineRun(engine: "llama.cpp", model: name, backend: "ggml", timings: timings,
+                                  peakRSSMegabytes: rss, rssScope: "child process", round: round))
         }
         return runs
     }
@@ -208,20 +232,41 @@ public struct ModelBenchmark {
 
     // MARK: - Results
 
-    /// The CSV: one row per (engine, model, phase, context); our rows carry the ratio to llama.cpp's tokens/s.
+    /// The CSV: one row per (engine, model, phase, context) — the median of its rounds — with our rows'
+    /// tokens/s over llama.cpp's as the median of the per-round (paired) ratios.
     public static func table(_ runs: [EngineRun], threads: Int, repeats: Int) throws -> CSVTable {
         var table = CSVTable(columns: columns)
-        for run in runs {
-            let peer = runs.first { $0.engine == "llama.cpp" && $0.model == run.model }
-            for t in run.timings {
+        var seen: Set<String> = []
+        for first in runs where seen.insert(first.engine + "\u{0}" + first.model).inserted {
+            let rounds = runs.filter { $0.engine == first.engine && $0.model == first.model }.sorted { $0.round < $1.round }
+            let peers = runs.filter { $0.engine == "llama.cpp" && $0.model == first.model }
+            for t in first.timings {
+                func timing(_ run: EngineRun) -> PhaseTiming? {
+                    run.timings.first { $0.phase == t.phase && $0.context == t.context }
+                }
+                let perRound = rounds.compactMap { run in timing(run).map { (run.round, $0) } }
+                // The median round by wall time (the faster of the middle two for an even count).
+                let median = perRound.map(\.1).sorted { $0.seconds < $1.seconds }[(perRound.count - 1) / 2]
                 var row = [
-                    "engine": run.engine, "model": run.model, "backend": run.backend, "phase": t.phase,
-                    "context": String(t.context), "tokens": String(t.tokens), "seconds": Format.number(t.seconds), "cpu_seconds": Format.number(t.cpuSeconds),
-                    "tokens_per_s": Format.number(t.tokensPerSecond), "threads": String(threads),
-                    "repeats": String(repeats), "peak_rss_mb": Format.number(run.peakRSSMegabytes), "rss_scope": run.rssScope,
+                    "engine": first.engine, "model": first.model, "backend": first.backend, "phase": t.phase,
+                    "context": String(t.context), "tokens": String(median.tokens), "seconds": Format.number(median.seconds),
+                    "cpu_seconds": Format.number(median.cpuSeconds), "tokens_per_s": Format.number(median.tokensPerSecond),
+                    "threads": String(threads), "repeats": String(repeats),
+                    "peak_rss_mb": Format.number(rounds.map(\.peakRSSMegabytes).max() ?? 0), "rss_scope": first.rssScope,
+                    "rounds": String(perRound.count),
+                    "round_tokens_per_s": perRound.map { Format.number($0.1.tokensPerSecond) }.joined(separator: ";"),
                 ]
-                if let p = peer?.timings.first(where: { $0.phase == t.phase && $0.context == t.context }) {
-                    row["ratio_vs_llamacpp"] = Format.number(t.tokensPerSecond / p.tokensPerSecond)
+                let ratios = perRound.compactMap { round, ours -> Double? in
+                    guard let peer = peers.first(where: { $0.round == round }).flatMap(timing) else { return nil }
+                    return ours.tokensPerSecond / peer.tokensPerSecond
+                }
+                if !ratios.isEmpty {
+                    let sorted = ratios.sorted(), n = sorted.count
+                    let middle = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+                    row["ratio_vs_llamacpp"] = Format.number(middle)
+                    row["ratio_min"] = Format.number(sorted[0])
+                    row["ratio_max"] = Format.number(sorted[n - 1])
+                    row["round_ratios"] = ratios.map(Format.number).joined(separator: ";")
                 }
                 table.append(row)
             }
