@@ -51,14 +51,14 @@ public struct ModelWeights: Sendable {
     /// Views over the tensors of a GGUF (llama.cpp's names). A model without `output.weight` ties its head
     /// to the token embedding (SmolLM2).
     public init(file: GGUFFile, config c: ModelConfig) throws {
-        func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
+        // Multiplied weights take the decode layout (`storedForDecode`); the token embedding, of which decode
+        // looks up one row per token, stays as stored.
+        func matrix(_ name: String, rows: Int, columns: Int, forDecode: Bool = true) throws -> WeightMatrix {
             let w = try WeightMatrix(file: file, name: name)
             guard w.rows == rows, w.columns == columns else {
                 throw ModelError.badShape(file: file.path, "\(name) is [\(w.rows) × \(w.columns)], expected [\(rows) × \(columns)]")
             }
-            // Layer weights are only ever multiplied, so they take the decode layout; the token embedding
-            // (one row looked up per token) stays as stored.
-            return name == "token_embd.weight" ? w : w.storedForDecode()
+            return forDecode ? w.storedForDecode() : w
         }
         func vector(_ name: String, count: Int) throws -> [Float] {
             let v = try file.dequantize(name)
@@ -68,7 +68,7 @@ public struct ModelWeights: Sendable {
             return v
         }
         let e = c.embeddingLength, qWidth = c.headCount * c.headDim, kvWidth = c.kvHeadCount * c.headDim
-        tokenEmbedding = try matrix("token_embd.weight", rows: c.vocabularySize, columns: e)
+        tokenEmbedding = try matrix("token_embd.weight", rows: c.vocabularySize, columns: e, forDecode: false)
         layers = try (0..<c.layerCount).map { i in
             let p = "blk.\(i)."
             return LayerWeights(

@@ -91,13 +91,10 @@ public struct WeightMatrix: @unchecked Sendable {
     static func widenQ5_0Block(_ x: UnsafeRawPointer, into y: UnsafeMutablePointer<UInt8>) {
         y[0] = x.load(fromByteOffset: 0, as: UInt8.self)
         y[1] = x.load(fromByteOffset: 1, as: UInt8.self)
-        let high = UInt32(littleEndian: x.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
         for j in 0 ..< 16 {
-            let q = x.load(fromByteOffset: 6 + j, as: UInt8.self)
-            let lo = Int8(q & 0x0F) | Int8((high >> UInt32(j)) & 1) << 4
-            let hi = Int8(q >> 4) | Int8((high >> UInt32(j + 16)) & 1) << 4
-            y[2 + j] = UInt8(bitPattern: lo &- 16)
-            y[18 + j] = UInt8(bitPattern: hi &- 16)
+            let (lo, hi) = Dequantize.q5_0Values(x, j)
+            y[2 + j] = UInt8(bitPattern: Int8(lo))
+            y[18 + j] = UInt8(bitPattern: Int8(hi))
         }
     }
 

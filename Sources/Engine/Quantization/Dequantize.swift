@@ -79,14 +79,23 @@ extension Dequantize {
     @inlinable @inline(__always)
     static func q5_0(_ x: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
         let d = half(x, 0)
-        let high = UInt32(littleEndian: x.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
         for j in 0 ..< 16 {
-            let q = byte(x, 6 + j)
-            let lo = Int32(q & 0x0F) | Int32((high >> UInt32(j)) & 1) << 4
-            let hi = Int32(q >> 4) | Int32((high >> UInt32(j + 16)) & 1) << 4
-            y[j] = d * Float(lo - 16)
-            y[j + 16] = d * Float(hi - 16)
+            let (lo, hi) = q5_0Values(x, j)
+            y[j] = d * Float(lo)
+            y[j + 16] = d * Float(hi)
         }
+    }
+
+    /// The signed values q − 16 ∈ [−16, 15] of elements j and j + 16 of a Q5_0 block (j < 16): nibbles as
+    /// Q4_0, the fifth bit of element i in bit i of the u32 after the scale. Also what
+    /// `WeightMatrix.storedForDecode` stores as bytes.
+    @inlinable @inline(__always)
+    static func q5_0Values(_ x: UnsafeRawPointer, _ j: Int) -> (Int32, Int32) {
+        let high = UInt32(littleEndian: x.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+        let q = byte(x, 6 + j)
+        let lo = Int32(q & 0x0F) | Int32((high >> UInt32(j)) & 1) << 4
+        let hi = Int32(q >> 4) | Int32((high >> UInt32(j + 16)) & 1) << 4
+        return (lo - 16, hi - 16)
     }
 
     /// Q5_1 (24 bytes): f16 d, f16 m, u32 of fifth bits, 16 bytes of nibbles; value = d·q + m.
