@@ -60,6 +60,75 @@ import Kernels
         #expect(checked == [.q8_0, .q4_0, .q4_1, .q5_0, .q4_K, .q6_K], "fixture types with an integer kernel: \(checked)")
     }
 
+    /// Every block sum equals Σ q_w·q_x in plain integers, at the operands' extremes too: Q8_0 weights of −128
+    /// and 127 against activations of ±127 (blocks of ±1 and 0), where an unsigned-by-signed byte product with
+    /// the wrong operand split would saturate its 16-bit pair sums.
+    @Test func blockSumsAreExactAtTheExtremes() {
+        var rng = SeededGenerator(seed: 41)
+        for trial in 0..<40 {
+            // 256 activations: extreme blocks (every element ±1 or 0, so q = ±127 or 0) and random ones.
+            let x: [Float] = (0..<256).map { j in
+                (trial + j / 32) % 2 == 0 ? Float([-1, 0, 1].randomElement(using: &rng)!) : Float.random(in: -2...2, using: &rng)
+            }
+            let a = x.withUnsafeBufferPointer { QuantizedActivation($0.baseAddress!, count: 256) }
+            let q = (0..<256).map { Int32(a.quants[$0]) }
+            var bytes = (0..<256).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if trial % 3 == 0 { for j in 0..<bytes.count { bytes[j] = [0x80, 0x7F, 0xFF, 0x0F, 0xF0].randomElement(using: &rng)! } }
+            bytes.withUnsafeBytes { raw in
+                let p = raw.baseAddress!
+                let u = raw.bindMemory(to: UInt8.self)
+                for block in 0..<4 {
+                    let x0 = 32 * block
+                    // Q8_0: [d][32 × Int8]
+                    var ref: Int32 = 0
+                    for j in 0..<32 { ref += Int32(Int8(bitPattern: u[2 + j])) * q[x0 + j] }
+                    #expect(QuantizedDot.q8_0Block(p, a.quants + x0) == ref, "Q8_0 trial \(trial) block \(block)")
+                    // Q4_0: [d][16 nibble pairs], value q − 8; Q4_1: [d][m][16], value q.
+                    var ref40: Int32 = 0, ref41: Int32 = 0
+                    for j in 0..<16 {
+                        ref40 += (Int32(u[2 + j] & 15) - 8) * q[x0 + j] + (Int32(u[2 + j] >> 4) - 8) * q[x0 + j + 16]
+                        ref41 += Int32(u[4 + j] & 15) * q[x0 + j] + Int32(u[4 + j] >> 4) * q[x0 + j + 16]
+                    }
+                    #expect(QuantizedDot.q4_0Block(p, a, x0) == ref40, "Q4_0 trial \(trial) block \(block)")
+                    #expect(QuantizedDot.q4_1Block(p, a, x0) == ref41, "Q4_1 trial \(trial) block \(block)")
+                    // Q5_0: [d][32 fifth bits][16], value (nibble | bit << 4) − 16.
+                    var high: UInt32 = 0
+                    for k in 0..<4 { high |= UInt32(u[2 + k]) << (8 * k) }
+                    var ref50: Int32 = 0
+                    for j in 0..<32 {
+                        let nibble = j < 16 ? Int32(u[6 + j] & 15) : Int32(u[6 + j - 16] >> 4)
+                        ref50 += (nibble | Int32((high >> j) & 1) << 4 - 16) * q[x0 + j]
+                    }
+                    #expect(QuantizedDot.q5_0Block(p, a, x0) == ref50, "Q5_0 trial \(trial) block \(block)")
+                }
+                // Q4_K group: low nibbles against block 2g, high nibbles against block 2g + 1.
+                for group in 0..<4 {
+                    var lo: Int32 = 0, hi: Int32 = 0
+                    for j in 0..<32 {
+                        lo += Int32(u[32 * group + j] & 15) * q[64 * group + j]
+                        hi += Int32(u[32 * group + j] >> 4) * q[64 * group + 32 + j]
+                    }
+                    let got = QuantizedDot.q4_KGroup(u.baseAddress! + 32 * group, a, 2 * group)
+                    #expect(got == (lo, hi), "Q4_K trial \(trial) group \(group)")
+                }
+                // Q6_K quarter k of a half: element 32k + l has low bits from ql[l + 32(k & 1)] (low nibble for
+                // k < 2), high bits (qh[l] >> 2k) & 3, value q − 32; sums over l < 16 and l ≥ 16.
+                let ql = u.baseAddress!, qh = u.baseAddress! + 64
+                for k in 0..<4 {
+                    var first: Int32 = 0, second: Int32 = 0
+                    for l in 0..<32 {
+                        let byte = ql[l + 32 * (k & 1)]
+                        let low = k < 2 ? Int32(byte & 15) : Int32(byte >> 4)
+                        let value = (low | Int32((qh[l] >> (2 * k)) & 3) << 4) - 32
+                        if l < 16 { first += value * q[32 * (k + 2) + l] } else { second += value * q[32 * (k + 2) + l] }
+                    }
+                    let got = QuantizedDot.q6_KQuarter(ql, qh, k, a, k + 2)
+                    #expect(got == (first, second), "Q6_K trial \(trial) quarter \(k)")
+                }
+            }
+        }
+    }
+
     /// Types without an integer kernel fall back to the float path, bit for bit.
     @Test func otherTypesUseTheFloatPath() throws {
         let file = try Fixture.open("quant_types.gguf")

@@ -2,10 +2,10 @@
 /// matrix-vector products (its Q8_0/Q8_1): x[j] ≈ d_b·q[j] with d_b = max|x| / 127 over the block, q = round(x/d).
 ///
 /// The weight kernels in `QuantizedDot+Int8.swift` then form Σ q_w·q_x in integers per block and apply the two
-/// scales once per block. Integer products of 8-bit operands vectorise to multiply-add instructions
-/// (pmaddwd, 16 products per instruction with AVX2) where the float kernels convert every weight to float first:
-/// SmolLM2's Q4_1 matrix-vector product ran ≈ 2× faster (docs/engine.md, "Speed"). The rounding of x adds
-/// a relative error of about 1/254 per element, the same as llama.cpp's.
+/// scales once per block. Products of 8-bit operands vectorise to byte multiply-adds (pmaddubsw, 32 products per
+/// AVX2 instruction) where the float kernels convert every weight to float first: SmolLM2's Q4_1
+/// matrix-vector product ran ≈ 2× faster with the first integer kernels (docs/engine.md, "Speed"). The rounding
+/// of x adds a relative error of about 1/254 per element, the same as llama.cpp's.
 final class QuantizedActivation: @unchecked Sendable {
     let count: Int
     let quants: UnsafeMutablePointer<Int8>
@@ -13,6 +13,10 @@ final class QuantizedActivation: @unchecked Sendable {
     let scales: UnsafeMutablePointer<Float>
     /// d·Σq per block (Σx as the kernels see it), for the offset terms of Q4_1 and Q4_K.
     let sums: UnsafeMutablePointer<Float>
+    /// |q| and the sign of q (0 or −1, as a mask) per element: the kernels of the types whose weights fit in
+    /// 6 bits multiply |q| (unsigned) by the weight with q's sign (`QuantizedDot.bytePairSums`).
+    let magnitudes: UnsafeMutablePointer<UInt8>
+    let signs: UnsafeMutablePointer<Int8>
 
     static let blockSize = 32
 
@@ -24,6 +28,8 @@ final class QuantizedActivation: @unchecked Sendable {
         quants = .allocate(capacity: max(count, 1))
         scales = .allocate(capacity: max(blocks, 1))
         sums = .allocate(capacity: max(blocks, 1))
+        magnitudes = .allocate(capacity: max(count, 1))
+        signs = .allocate(capacity: max(count, 1))
         for b in 0..<blocks {
             let xb = x + b * Self.blockSize, qb = quants + b * Self.blockSize
             var amax: Float = 0
@@ -35,6 +41,8 @@ final class QuantizedActivation: @unchecked Sendable {
                 let q = Int8((xb[j] * inverse).rounded())    // roundf, as ggml
                 qb[j] = q
                 sum &+= Int32(q)
+                signs[b * Self.blockSize + j] = q < 0 ? -1 : 0
+                magnitudes[b * Self.blockSize + j] = q.magnitude
             }
             scales[b] = d
             sums[b] = d * Float(sum)
@@ -45,5 +53,7 @@ final class QuantizedActivation: @unchecked Sendable {
         quants.deallocate()
         scales.deallocate()
         sums.deallocate()
+        magnitudes.deallocate()
+        signs.deallocate()
     }
 }

@@ -1,10 +1,13 @@
 /// Integer dot products of quantised weight rows with a `QuantizedActivation`: per 32-element block the
 /// products q_w·q_x are summed in Int32, then scaled once by the weight's and the activation's scales.
 ///
-/// The per-block sums are plain loops with constant trip counts over 8-bit values widened to Int32: LLVM turns
-/// them into 16-bit multiply-add vector instructions (pmaddwd). A probe on SmolLM2's Q4_1 rows (1536 × 576)
-/// ran 0.13 ns per weight against 0.26 for the float kernel (`QuantizedDot.q4_1`); hand-written SIMD16<Int16>
-/// versions were slower (LLVM shuffled the nibbles apart). Scales are applied in Float, block by block.
+/// Every block sum goes through `bytePairSums`, which multiplies 32 unsigned by 32 signed bytes with 256-bit
+/// pmaddubsw (AVX2) where LLVM can select it, as llama.cpp's kernels do. The unsigned operand is the
+/// magnitude of one side and the signed operand the other side with that sign: |x| against sign(x)·w for the
+/// types whose weights fit in 6 bits (the activation's magnitudes and signs are kept by `QuantizedActivation`),
+/// |w| against sign(w)·x for Q8_0. The block sums are exact integers either way, so the row results are the
+/// same bits as the earlier pmaddwd kernels' (docs/engine.md, "Fifth session"). Scales are applied in Float,
+/// block by block.
 extension QuantizedDot {
     /// Whether `dot(_:_:_:)` has an integer kernel for the type.
     static func hasInt8Kernel(_ type: GGMLType) -> Bool {
@@ -26,6 +29,40 @@ extension QuantizedDot {
         case .q6_K: return q6_K(row, a)
         default: preconditionFailure("no integer kernel for \(type)")
         }
+    }
+
+    /// Σ a[j]·b[j] over 32 elements as eight Int32 lanes, lane k holding elements 4k..<4k + 4.
+    ///
+    /// Callers guarantee |a[2i]·b[2i] + a[2i+1]·b[2i+1]| ≤ 32767 for every i (the kernels' operands are at most
+    /// 128 × 127 or 127 × 32), so the 16-bit saturation below never acts and the sums are exact. It is written so
+    /// that LLVM selects pmaddubsw: the pair sums are clamped and truncated to Int16 in a pointer loop (the
+    /// pattern its x86 backend matches) and then reread as Int32 lanes through a bit cast; summing the Int16
+    /// values directly lets LLVM fold the truncation away, and the plain products fall back to 128-bit pmaddwd.
+    /// `b` should point at a local buffer or memory and `a` likewise: operands assembled from two halves (a
+    /// nibble unpacking) lose the pattern, which is why the kernels put the unpacked nibbles on the signed side.
+    @inline(__always)
+    static func bytePairSums(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>) -> SIMD8<Int32> {
+        var pairs = SIMD16<Int16>()
+        withUnsafeMutableBytes(of: &pairs) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: Int16.self)
+            for i in 0..<16 {
+                let sum = Int32(a[2 &* i]) &* Int32(b[2 &* i]) &+ Int32(a[2 &* i &+ 1]) &* Int32(b[2 &* i &+ 1])
+                out[i] = Int16(truncatingIfNeeded: Swift.min(Swift.max(sum, -32768), 32767))
+            }
+        }
+        let lanes = unsafeBitCast(pairs, to: SIMD8<Int32>.self)
+        return ((lanes &<< 16) &>> 16) &+ (lanes &>> 16)
+    }
+
+    /// v with the sign of the mask (0 keeps it, −1 negates it); v is never −128 here.
+    @inline(__always)
+    static func signed(_ v: Int8, _ mask: Int8) -> Int8 { (v ^ mask) &- mask }
+
+    /// Runs `body` on a 32-byte signed scratch block (a local the optimiser keeps in registers).
+    @inline(__always)
+    static func withSignedBlock<R>(_ body: (UnsafeMutablePointer<Int8>) -> R) -> R {
+        var block = SIMD32<Int8>()
+        return withUnsafeMutableBytes(of: &block) { body($0.baseAddress!.assumingMemoryBound(to: Int8.self)) }
     }
 
     // The 32-element block types take four blocks per step into SIMD4 lanes: with one scalar
@@ -52,12 +89,22 @@ extension QuantizedDot {
         return acc.sum() + tail
     }
 
+    /// Σ q_w·q_x as |q_w| against sign(q_w)·q_x: |q_w| ≤ 128 (a stored −128 included) and |q_x| ≤ 127.
     @inline(__always)
     static func q8_0Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
-        let q = (block + 2).assumingMemoryBound(to: Int8.self)
-        var s: Int32 = 0
-        for j in 0..<32 { s &+= Int32(q[j]) &* Int32(x[j]) }
-        return s
+        let w = (block + 2).assumingMemoryBound(to: Int8.self)
+        var magnitudes = SIMD32<UInt8>()
+        return withUnsafeMutableBytes(of: &magnitudes) { raw in
+            let m = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            return withSignedBlock { s in
+                for j in 0..<32 {
+                    let sign = w[j] &>> 7
+                    m[j] = UInt8(bitPattern: signed(w[j], sign))
+                    s[j] = signed(x[j], sign)
+                }
+                return bytePairSums(m, s).wrappedSum()
+            }
+        }
     }
 
     /// Q4_1: value = d·q + m, so a block adds d·d_x·Σ q·q_x + m·Σx; low nibbles are elements 0..<16, high 16..<32.
@@ -67,8 +114,8 @@ extension QuantizedDot {
         var b = 0
         while b + 4 <= blocks {
             let w0 = row + 20 * b, w1 = w0 + 20, w2 = w1 + 20, w3 = w2 + 20
-            let x = a.quants + 32 * b
-            let sums = floats(q4_1Block(w0, x), q4_1Block(w1, x + 32), q4_1Block(w2, x + 64), q4_1Block(w3, x + 96))
+            let x = 32 * b
+            let sums = floats(q4_1Block(w0, a, x), q4_1Block(w1, a, x + 32), q4_1Block(w2, a, x + 64), q4_1Block(w3, a, x + 96))
             acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
             offsets += halves(w0, w1, w2, w3, at: 2) * four(a.sums + b)
             b += 4
@@ -76,17 +123,22 @@ extension QuantizedDot {
         var tail: Float = 0
         for b in b..<blocks {
             let block = row + 20 * b
-            tail += half(block, 0) * a.scales[b] * Float(q4_1Block(block, a.quants + 32 * b)) + half(block, 2) * a.sums[b]
+            tail += half(block, 0) * a.scales[b] * Float(q4_1Block(block, a, 32 * b)) + half(block, 2) * a.sums[b]
         }
         return (acc + offsets).sum() + tail
     }
 
+    /// Σ q_w·q_x over the block whose activation starts at element `first`, as |q_x| against sign(q_x)·q_w.
     @inline(__always)
-    static func q4_1Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
-        let q = (block + 4).assumingMemoryBound(to: UInt8.self)
-        var s: Int32 = 0
-        for j in 0..<16 { s &+= Int32(q[j] & 0x0F) &* Int32(x[j]) &+ Int32(q[j] &>> 4) &* Int32(x[j + 16]) }
-        return s
+    static func q4_1Block(_ block: UnsafeRawPointer, _ a: QuantizedActivation, _ first: Int) -> Int32 {
+        let q = (block + 4).assumingMemoryBound(to: UInt8.self), sign = a.signs + first
+        return withSignedBlock { s in
+            for j in 0..<16 {
+                s[j] = signed(Int8(bitPattern: q[j] & 0x0F), sign[j])
+                s[j + 16] = signed(Int8(bitPattern: q[j] &>> 4), sign[j + 16])
+            }
+            return bytePairSums(a.magnitudes + first, s).wrappedSum()
+        }
     }
 
     // Four blocks' values built from named scalars: a `for u in 0..<4` loop writing SIMD4 lanes was left rolled
@@ -114,27 +166,29 @@ extension QuantizedDot {
         var b = 0
         while b + 4 <= blocks {
             let w0 = row + 18 * b, w1 = w0 + 18, w2 = w1 + 18, w3 = w2 + 18
-            let x = a.quants + 32 * b
-            let sums = floats(q4_0Block(w0, x), q4_0Block(w1, x + 32), q4_0Block(w2, x + 64), q4_0Block(w3, x + 96))
+            let x = 32 * b
+            let sums = floats(q4_0Block(w0, a, x), q4_0Block(w1, a, x + 32), q4_0Block(w2, a, x + 64), q4_0Block(w3, a, x + 96))
             acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
             b += 4
         }
         var tail: Float = 0
         for b in b..<blocks {
             let block = row + 18 * b
-            tail += half(block, 0) * a.scales[b] * Float(q4_0Block(block, a.quants + 32 * b))
+            tail += half(block, 0) * a.scales[b] * Float(q4_0Block(block, a, 32 * b))
         }
         return acc.sum() + tail
     }
 
     @inline(__always)
-    static func q4_0Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
-        let q = (block + 2).assumingMemoryBound(to: UInt8.self)
-        var s: Int32 = 0
-        for j in 0..<16 {
-            s &+= (Int32(q[j] & 0x0F) &- 8) &* Int32(x[j]) &+ (Int32(q[j] &>> 4) &- 8) &* Int32(x[j + 16])
+    static func q4_0Block(_ block: UnsafeRawPointer, _ a: QuantizedActivation, _ first: Int) -> Int32 {
+        let q = (block + 2).assumingMemoryBound(to: UInt8.self), sign = a.signs + first
+        return withSignedBlock { s in
+            for j in 0..<16 {
+                s[j] = signed(Int8(bitPattern: q[j] & 0x0F) &- 8, sign[j])
+                s[j + 16] = signed(Int8(bitPattern: q[j] &>> 4) &- 8, sign[j + 16])
+            }
+            return bytePairSums(a.magnitudes + first, s).wrappedSum()
         }
-        return s
     }
 
     /// Q5_0: value = d·(q − 16), the fifth bit of element j in bit j of a u32 (Qwen2.5's attention and FFN
@@ -145,33 +199,32 @@ extension QuantizedDot {
         var b = 0
         while b + 4 <= blocks {
             let w0 = row + 22 * b, w1 = w0 + 22, w2 = w1 + 22, w3 = w2 + 22
-            let x = a.quants + 32 * b
-            let sums = floats(q5_0Block(w0, x), q5_0Block(w1, x + 32), q5_0Block(w2, x + 64), q5_0Block(w3, x + 96))
+            let x = 32 * b
+            let sums = floats(q5_0Block(w0, a, x), q5_0Block(w1, a, x + 32), q5_0Block(w2, a, x + 64), q5_0Block(w3, a, x + 96))
             acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
             b += 4
         }
         var tail: Float = 0
         for b in b..<blocks {
             let block = row + 22 * b
-            tail += half(block, 0) * a.scales[b] * Float(q5_0Block(block, a.quants + 32 * b))
+            tail += half(block, 0) * a.scales[b] * Float(q5_0Block(block, a, 32 * b))
         }
         return acc.sum() + tail
     }
 
     @inline(__always)
-    static func q5_0Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
-        // The fifth bits in 16-bit halves, so the shifts stay in the 16-bit lanes the products use
-        // (32-bit shifts cost a repacking per block).
+    static func q5_0Block(_ block: UnsafeRawPointer, _ a: QuantizedActivation, _ first: Int) -> Int32 {
         let high = block.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
-        let bitsLo = UInt16(truncatingIfNeeded: high), bitsHi = UInt16(truncatingIfNeeded: high &>> 16)
-        let q = (block + 6).assumingMemoryBound(to: UInt8.self)
-        var s: Int32 = 0
-        for j in 0..<16 {
-            let lo = Int16(q[j] & 0x0F) | Int16(bitPattern: ((bitsLo &>> UInt16(j)) & 1) &<< 4)
-            let hi = Int16(q[j] &>> 4) | Int16(bitPattern: ((bitsHi &>> UInt16(j)) & 1) &<< 4)
-            s &+= Int32(lo &- 16) &* Int32(x[j]) &+ Int32(hi &- 16) &* Int32(x[j + 16])
+        let q = (block + 6).assumingMemoryBound(to: UInt8.self), sign = a.signs + first
+        return withSignedBlock { s in
+            for j in 0..<16 {
+                let lo = (q[j] & 0x0F) | UInt8(truncatingIfNeeded: (high &>> UInt32(j)) & 1) &<< 4
+                let hi = (q[j] &>> 4) | UInt8(truncatingIfNeeded: (high &>> UInt32(j + 16)) & 1) &<< 4
+                s[j] = signed(Int8(bitPattern: lo) &- 16, sign[j])
+                s[j + 16] = signed(Int8(bitPattern: hi) &- 16, sign[j + 16])
+            }
+            return bytePairSums(a.magnitudes + first, s).wrappedSum()
         }
-        return s
     }
 
     /// Q4_K: per 32-element sub-block s, value = d·scale_s·q − dmin·min_s; each sub-block is one activation block.
@@ -187,18 +240,29 @@ extension QuantizedDot {
                 let (s1, m1) = Dequantize.scaleMin(scales, 2 * group + 1)
                 let q = qs + 32 * group
                 let b0 = 8 * sb + 2 * group, b1 = b0 + 1
-                let x0 = a.quants + 32 * b0, x1 = a.quants + 32 * b1
-                var lo: Int32 = 0, hi: Int32 = 0
-                for j in 0..<32 {
-                    lo &+= Int32(q[j] & 0x0F) &* Int32(x0[j])
-                    hi &+= Int32(q[j] &>> 4) &* Int32(x1[j])
-                }
+                let (lo, hi) = q4_KGroup(q, a, b0)
                 blockAcc += Float(s0) * a.scales[b0] * Float(lo) + Float(s1) * a.scales[b1] * Float(hi)
                 minAcc += Float(m0) * a.sums[b0] + Float(m1) * a.sums[b1]
             }
             acc += d * blockAcc - dmin * minAcc
         }
         return acc
+    }
+
+    /// Σ q·q_x for one 32-byte group of a Q4_K block: the low nibbles against activation block `block`, the
+    /// high nibbles against block `block` + 1.
+    @inline(__always)
+    static func q4_KGroup(_ q: UnsafePointer<UInt8>, _ a: QuantizedActivation, _ block: Int) -> (Int32, Int32) {
+        let sign = a.signs + 32 * block
+        let lo = withSignedBlock { s in
+            for j in 0..<32 { s[j] = signed(Int8(bitPattern: q[j] & 0x0F), sign[j]) }
+            return bytePairSums(a.magnitudes + 32 * block, s).wrappedSum()
+        }
+        let hi = withSignedBlock { s in
+            for j in 0..<32 { s[j] = signed(Int8(bitPattern: q[j] &>> 4), sign[32 + j]) }
+            return bytePairSums(a.magnitudes + 32 * block + 32, s).wrappedSum()
+        }
+        return (lo, hi)
     }
 
     /// Q6_K: value = d·scale·(q − 32), one signed scale per 16 elements. Element 128h + 32k + l (h < 2, k < 4,
@@ -216,22 +280,15 @@ extension QuantizedDot {
                 let ql = (block + 64 * h).assumingMemoryBound(to: UInt8.self)
                 let qh = (block + 128 + 32 * h).assumingMemoryBound(to: UInt8.self)
                 let first = 8 * sb + 4 * h
-                let x = a.quants + 32 * first
-                var sums = SIMD8<Int32>()       // [k0 l<16, k1, k2, k3, k0 l≥16, k1, k2, k3]
-                for part in 0..<2 {
-                    var s0: Int32 = 0, s1: Int32 = 0, s2: Int32 = 0, s3: Int32 = 0
-                    for l in (16 * part) ..< (16 * part + 16) {
-                        let lo = ql[l], hi = ql[l + 32], bits = qh[l]
-                        s0 &+= (Int32((lo & 0x0F) | (bits & 3) &<< 4) &- 32) &* Int32(x[l])
-                        s1 &+= (Int32((hi & 0x0F) | ((bits &>> 2) & 3) &<< 4) &- 32) &* Int32(x[32 + l])
-                        s2 &+= (Int32((lo &>> 4) | ((bits &>> 4) & 3) &<< 4) &- 32) &* Int32(x[64 + l])
-                        s3 &+= (Int32((hi &>> 4) | (bits &>> 6) &<< 4) &- 32) &* Int32(x[96 + l])
-                    }
-                    sums[4 * part] = s0 &* Int32(sc[8 * h + part])
-                    sums[4 * part + 1] = s1 &* Int32(sc[8 * h + part + 2])
-                    sums[4 * part + 2] = s2 &* Int32(sc[8 * h + part + 4])
-                    sums[4 * part + 3] = s3 &* Int32(sc[8 * h + part + 6])
-                }
+                let (s0, t0) = q6_KQuarter(ql, qh, 0, a, first)
+                let (s1, t1) = q6_KQuarter(ql, qh, 1, a, first + 1)
+                let (s2, t2) = q6_KQuarter(ql, qh, 2, a, first + 2)
+                let (s3, t3) = q6_KQuarter(ql, qh, 3, a, first + 3)
+                // [k0 l<16, k1, k2, k3, k0 l≥16, k1, k2, k3]
+                let sums = SIMD8<Int32>(s0 &* Int32(sc[8 * h]), s1 &* Int32(sc[8 * h + 2]),
+                                        s2 &* Int32(sc[8 * h + 4]), s3 &* Int32(sc[8 * h + 6]),
+                                        t0 &* Int32(sc[8 * h + 1]), t1 &* Int32(sc[8 * h + 3]),
+                                        t2 &* Int32(sc[8 * h + 5]), t3 &* Int32(sc[8 * h + 7]))
                 for k in 0..<4 {
                     scales[k] = a.scales[first + k]
                     scales[4 + k] = a.scales[first + k]
@@ -243,5 +300,22 @@ extension QuantizedDot {
             acc += half(block, 208) * lanes.sum()
         }
         return acc
+    }
+
+    /// Σ (q − 32)·q_x over the elements 32k + l of one half of a Q6_K block (activation block `block`), for
+    /// l < 16 and l ≥ 16 (one scale each); `k` is a literal at every call, so the shifts are constants.
+    @inline(__always)
+    static func q6_KQuarter(_ ql: UnsafePointer<UInt8>, _ qh: UnsafePointer<UInt8>, _ k: Int,
+                            _ a: QuantizedActivation, _ block: Int) -> (Int32, Int32) {
+        let low = ql + 32 * (k & 1), lowShift = UInt8(4 * (k >> 1)), highShift = UInt8(2 * k)
+        let sign = a.signs + 32 * block
+        let sums = withSignedBlock { s in
+            for l in 0..<32 {
+                let q = ((low[l] &>> lowShift) & 0x0F) | ((qh[l] &>> highShift) & 3) &<< 4
+                s[l] = signed(Int8(bitPattern: q) &- 32, sign[l])
+            }
+            return bytePairSums(a.magnitudes + 32 * block, s)
+        }
+        return (sums.lowHalf.wrappedSum(), sums.highHalf.wrappedSum())
     }
 }
