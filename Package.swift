@@ -11,7 +11,11 @@ import Foundation
 // any other value is passed through, e.g. MAGICPIG_TARGET_CPU=haswell for AVX2 + FMA.
 let targetCPU = ProcessInfo.processInfo.environment["MAGICPIG_TARGET_CPU"] ?? "native"
 let cpuFlags = targetCPU == "portable" ? [] : ["-target-cpu", targetCPU]
+// A portable build also selects the kernels' plain integer products over the byte multiply-adds, which need
+// SSSE3 (QuantizedDot.bytePairSums).
+let portableDefine: [SwiftSetting] = targetCPU == "portable" ? [.define("MAGICPIG_PORTABLE_CPU")] : []
 let optimised: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
+    + portableDefine
 
 let package = Package(
     name: "magicpig",

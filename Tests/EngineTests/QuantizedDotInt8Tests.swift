@@ -129,6 +129,29 @@ import Kernels
         }
     }
 
+    /// The two spellings of the byte products (pmaddubsw on x86-64, plain Int32 in portable builds) agree on
+    /// the total and on each half, at the callers' bound |a·b + a'·b'| ≤ 32 767 (a ≤ 128 against |b| ≤ 127,
+    /// and a ≤ 255 against |b| ≤ 64).
+    @Test func bytePairSpellingsAgree() {
+        var rng = SeededGenerator(seed: 43)
+        for trial in 0..<200 {
+            let wide = trial % 2 == 0
+            let a = (0..<32).map { _ in UInt8.random(in: 0...(wide ? 255 : 128), using: &rng) }
+            let b = (0..<32).map { _ in Int8.random(in: wide ? -64...64 : -127...127, using: &rng) }
+            let (s, p) = a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    (QuantizedDot.bytePairSumsSaturating(ap.baseAddress!, bp.baseAddress!),
+                     QuantizedDot.bytePairSumsPlain(ap.baseAddress!, bp.baseAddress!))
+                }
+            }
+            var first: Int32 = 0, second: Int32 = 0
+            for j in 0..<16 { first += Int32(a[j]) * Int32(b[j]); second += Int32(a[j + 16]) * Int32(b[j + 16]) }
+            for lanes in [s, p] {
+                #expect(lanes.lowHalf.wrappedSum() == first && lanes.highHalf.wrappedSum() == second, "trial \(trial)")
+            }
+        }
+    }
+
     /// Types without an integer kernel fall back to the float path, bit for bit.
     @Test func otherTypesUseTheFloatPath() throws {
         let file = try Fixture.open("quant_types.gguf")

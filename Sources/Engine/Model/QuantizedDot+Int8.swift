@@ -31,17 +31,30 @@ extension QuantizedDot {
         }
     }
 
-    /// Σ a[j]·b[j] over 32 elements as eight Int32 lanes, lane k holding elements 4k..<4k + 4.
+    /// Σ a[j]·b[j] over 32 elements in eight Int32 lanes: the lanes sum to the total, lanes 0..<4 to the sum over
+    /// j < 16 and lanes 4..<8 to the sum over j ≥ 16.
     ///
     /// Callers guarantee |a[2i]·b[2i] + a[2i+1]·b[2i+1]| ≤ 32767 for every i (the kernels' operands are at most
-    /// 128 × 127 or 127 × 32), so the 16-bit saturation below never acts and the sums are exact. It is written so
-    /// that LLVM selects pmaddubsw: the pair sums are clamped and truncated to Int16 in a pointer loop (the
-    /// pattern its x86 backend matches) and then reread as Int32 lanes through a bit cast; summing the Int16
-    /// values directly lets LLVM fold the truncation away, and the plain products fall back to 128-bit pmaddwd.
-    /// `b` should point at a local buffer or memory and `a` likewise: operands assembled from two halves (a
-    /// nibble unpacking) lose the pattern, which is why the kernels put the unpacked nibbles on the signed side.
+    /// 128 × 127 or 127 × 32). On x86-64 the sums go through `bytePairSumsSaturating` (pmaddubsw); a portable
+    /// build (`MAGICPIG_TARGET_CPU=portable`, SSE2 without SSSE3's pmaddubsw) and other architectures take
+    /// `bytePairSumsPlain`. Both give the same integers (a test checks it).
     @inline(__always)
     static func bytePairSums(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>) -> SIMD8<Int32> {
+        #if arch(x86_64) && !MAGICPIG_PORTABLE_CPU
+        bytePairSumsSaturating(a, b)
+        #else
+        bytePairSumsPlain(a, b)
+        #endif
+    }
+
+    /// `bytePairSums` written so that LLVM selects pmaddubsw: the pair sums are clamped and truncated to Int16
+    /// in a pointer loop (the pattern its x86 backend matches) and then reread as Int32 lanes through a bit
+    /// cast. Under the callers' bound the clamp never acts. Summing the Int16 values directly lets LLVM prove
+    /// the clamp redundant and fold the truncation away, and then the products fall back to 128-bit pmaddwd;
+    /// operands assembled from two halves (a nibble unpacking) lose the pattern too, which is why the kernels
+    /// put the unpacked nibbles on the signed side, written to a local block.
+    @inline(__always)
+    static func bytePairSumsSaturating(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>) -> SIMD8<Int32> {
         var pairs = SIMD16<Int16>()
         withUnsafeMutableBytes(of: &pairs) { raw in
             let out = raw.baseAddress!.assumingMemoryBound(to: Int16.self)
@@ -52,6 +65,16 @@ extension QuantizedDot {
         }
         let lanes = unsafeBitCast(pairs, to: SIMD8<Int32>.self)
         return ((lanes &<< 16) &>> 16) &+ (lanes &>> 16)
+    }
+
+    /// `bytePairSums` as two plain Int32 reductions (pmaddwd on SSE2), in lanes 0 and 4: every caller sums all
+    /// lanes or each half, which is all the lane layout promises beyond `bytePairSumsSaturating`.
+    @inline(__always)
+    static func bytePairSumsPlain(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>) -> SIMD8<Int32> {
+        var first: Int32 = 0, second: Int32 = 0
+        for j in 0..<16 { first &+= Int32(a[j]) &* Int32(b[j]) }
+        for j in 16..<32 { second &+= Int32(a[j]) &* Int32(b[j]) }
+        return SIMD8(first, 0, 0, 0, second, 0, 0, 0)
     }
 
     /// v with the sign of the mask (0 keeps it, −1 negates it); v is never −128 here.
