@@ -77,7 +77,8 @@ extension QuantizedDot {
         return SIMD8(first, 0, 0, 0, second, 0, 0, 0)
     }
 
-    /// v with the sign of the mask (0 keeps it, −1 negates it); v is never −128 here.
+    /// v with the sign of the mask (0 keeps it, −1 negates it). Negating −128 gives the bit pattern of 128, which
+    /// only Q8_0's magnitude meets and reads as UInt8; the signed operands are at most 127 in magnitude.
     @inline(__always)
     static func signed(_ v: Int8, _ mask: Int8) -> Int8 { (v ^ mask) &- mask }
 
