@@ -2,9 +2,10 @@
 /// matrix-vector products (its Q8_0/Q8_1): x[j] ≈ d_b·q[j] with d_b = max|x| / 127 over the block, q = round(x/d).
 ///
 /// The weight kernels in `QuantizedDot+Int8.swift` then form Σ q_w·q_x in integers per block and apply the two
-/// scales once per block. Products of 8-bit operands vectorise to byte multiply-adds (pmaddubsw, 32 products per
-/// AVX2 instruction) where the float kernels convert every weight to float first: SmolLM2's Q4_1
-/// matrix-vector product ran ≈ 2× faster with the first integer kernels (docs/engine.md, "Speed"). The rounding
+/// scales once per block. Products of 8-bit operands vectorise to byte multiply-adds (pmaddubsw on x86-64, 32
+/// products per AVX2 instruction; plain Int32 products in portable builds) where the float kernels convert every
+/// weight to float first: the first integer kernels (pmaddwd) already made SmolLM2's Q4_1 matrix-vector product
+/// ≈ 2× faster (docs/engine.md, "Speed"). The rounding
 /// of x adds a relative error of about 1/254 per element, the same as llama.cpp's.
 final class QuantizedActivation: @unchecked Sendable {
     let count: Int

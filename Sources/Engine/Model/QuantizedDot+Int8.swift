@@ -35,7 +35,8 @@ extension QuantizedDot {
     /// j < 16 and lanes 4..<8 to the sum over j ≥ 16.
     ///
     /// Callers guarantee |a[2i]·b[2i] + a[2i+1]·b[2i+1]| ≤ 32767 for every i (the kernels' operands are at most
-    /// 128 × 127 or 127 × 32). On x86-64 the sums go through `bytePairSumsSaturating` (pmaddubsw); a portable
+    /// 128 × 127 or 127 × 32). On x86-64 the sums go through `bytePairSumsSaturating` (pmaddubsw; a build for
+    /// the baseline by another route than `portable` still gets the right integers, from a scalar loop); a portable
     /// build (`MAGICPIG_TARGET_CPU=portable`, SSE2 without SSSE3's pmaddubsw) and other architectures take
     /// `bytePairSumsPlain`. Both give the same integers (a test checks it).
     @inline(__always)
@@ -215,8 +216,9 @@ extension QuantizedDot {
         }
     }
 
-    /// Q5_0: value = d·(q − 16), the fifth bit of element j in bit j of a u32 (Qwen2.5's attention and FFN
-    /// gate/up weights).
+    /// Q5_0: value = d·(q − 16), the fifth bit of element j in bit j of a u32 (how Qwen2.5's attention and FFN
+    /// gate/up weights are stored; decode re-stores them as Q8_0 blocks, `WeightMatrix.storedForDecode`, so this
+    /// kernel serves only Q5_0 matrices that are not re-stored).
     static func q5_0(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
         let blocks = a.count / 32
         var acc = SIMD4<Float>()

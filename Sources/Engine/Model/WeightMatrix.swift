@@ -2,7 +2,8 @@ import Kernels
 
 /// A [rows × columns] weight in its storage type (quantised or float), read in place from the mapped GGUF.
 ///
-/// Decode multiplies it by one vector with the fused dequantise·dot kernels (`QuantizedDot`), so the model
+/// Decode multiplies it by one vector, quantised to 8 bits for the integer kernels (`QuantizedDot+Int8.swift`)
+/// or as floats with the fused dequantise·dot kernels of `QuantizedDot` for other types, so the model
 /// never holds a float copy of its weights; prefill dequantises blocks of rows and hands them to the compute
 /// backend as a dense product.
 public struct WeightMatrix: @unchecked Sendable {
@@ -68,7 +69,8 @@ public struct WeightMatrix: @unchecked Sendable {
     ///
     /// The values, the integer block sums and the order of the float operations are those of the Q5_0
     /// kernels, so decode and prefill give the same bits (a test checks it), but the block sums need no
-    /// fifth-bit unpacking, which Swift cannot spell as the byte shuffles llama.cpp uses. Costs 34 instead of
+    /// fifth-bit unpacking: without the byte shuffles llama.cpp uses (Swift cannot express them), unpacking in
+    /// place costs more than the 12 extra bytes (docs/engine.md, "Fifth session": 20.0 against 22.4 tok/s). Costs 34 instead of
     /// 22 bytes per 32 weights in memory (Qwen2.5-0.5B: 268 MB of heap for 252 M weights).
     public func storedForDecode() -> WeightMatrix {
         guard type == .q5_0 else { return self }
