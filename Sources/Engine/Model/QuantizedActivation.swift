@@ -5,8 +5,8 @@
 /// scales once per block. Products of 8-bit operands vectorise to byte multiply-adds (pmaddubsw on x86-64, 32
 /// products per AVX2 instruction; plain Int32 products in portable builds) where the float kernels convert every
 /// weight to float first: the first integer kernels (pmaddwd) already made SmolLM2's Q4_1 matrix-vector product
-/// ≈ 2× faster (docs/engine.md, "Speed"). The rounding
-/// of x adds a relative error of about 1/254 per element, the same as llama.cpp's.
+/// ≈ 2× faster (docs/engine.md, "Speed"). The rounding of x adds a relative error of about 1/254 per element,
+/// the same as llama.cpp's.
 final class QuantizedActivation: @unchecked Sendable {
     let count: Int
     let quants: UnsafeMutablePointer<Int8>

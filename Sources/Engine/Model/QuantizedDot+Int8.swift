@@ -240,14 +240,12 @@ extension QuantizedDot {
 
     @inline(__always)
     static func q5_0Block(_ block: UnsafeRawPointer, _ a: QuantizedActivation, _ first: Int) -> Int32 {
-        let high = block.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
-        let q = (block + 6).assumingMemoryBound(to: UInt8.self), sign = a.signs + first
+        let sign = a.signs + first
         return withSignedBlock { s in
             for j in 0..<16 {
-                let lo = (q[j] & 0x0F) | UInt8(truncatingIfNeeded: (high &>> UInt32(j)) & 1) &<< 4
-                let hi = (q[j] &>> 4) | UInt8(truncatingIfNeeded: (high &>> UInt32(j + 16)) & 1) &<< 4
-                s[j] = signed(Int8(bitPattern: lo) &- 16, sign[j])
-                s[j + 16] = signed(Int8(bitPattern: hi) &- 16, sign[j + 16])
+                let (lo, hi) = Dequantize.q5_0Values(block, j)
+                s[j] = signed(Int8(truncatingIfNeeded: lo), sign[j])
+                s[j + 16] = signed(Int8(truncatingIfNeeded: hi), sign[j + 16])
             }
             return bytePairSums(a.magnitudes + first, s).wrappedSum()
         }
@@ -293,9 +291,9 @@ extension QuantizedDot {
 
     /// Q6_K: value = d·scale·(q − 32), one signed scale per 16 elements. Element 128h + 32k + l (h < 2, k < 4,
     /// l < 32) takes its low 4 bits from ql[64h + l + 32(k & 1)] (low nibble for k < 2, high otherwise) and its
-    /// high 2 bits from qh[32h + l] >> 2k; its scale is sc[8h + l/16 + 2k]. The four k share one pass over l
-    /// with constant shifts and four independent sums (a k-outer loop with variable byte shifts ran ≈ 2× slower
-    /// per weight than Q4_K).
+    /// high 2 bits from qh[32h + l] >> 2k; its scale is sc[8h + l/16 + 2k]. Each k is one 32-byte
+    /// block through `q6_KQuarter`, called with a literal k so its shifts are constants (an earlier k-outer loop
+    /// with variable byte shifts ran ≈ 2× slower per weight than Q4_K).
     static func q6_K(_ row: UnsafeRawPointer, _ a: QuantizedActivation) -> Float {
         var acc: Float = 0
         for sb in 0 ..< a.count / 256 {

@@ -70,8 +70,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The values, the integer block sums and the order of the float operations are those of the Q5_0
     /// kernels, so decode and prefill give the same bits (a test checks it), but the block sums need no
     /// fifth-bit unpacking: without the byte shuffles llama.cpp uses (Swift cannot express them), unpacking in
-    /// place costs more than the 12 extra bytes (docs/engine.md, "Fifth session": 20.0 against 22.4 tok/s). Costs 34 instead of
-    /// 22 bytes per 32 weights in memory (Qwen2.5-0.5B: 268 MB of heap for 252 M weights).
+    /// place costs more than the 12 extra bytes (docs/engine.md, "Fifth session": 20.0 against 22.4 tok/s).
+    /// Costs 34 instead of 22 bytes per 32 weights in memory (Qwen2.5-0.5B: 268 MB of heap for 252 M weights).
     public func storedForDecode() -> WeightMatrix {
         guard type == .q5_0 else { return self }
         let blocksPerRow = columns / 32
