@@ -68,16 +68,56 @@ public enum DecodeAttention {
         return (out, lse)
     }
 
+    /// Rows per sequence piece of the per-head entries below: a head's rows are cut into
+    /// ⌈n / 1024⌉ equal pieces whose partials merge by log-sum-exp. The cut depends on n alone, never
+    /// on the thread count, so `attend(queries:group:heads:…)` (pieces on all threads) and the one-head
+    /// entry (pieces in turn) give the same bits. It lets a model whose few KV heads do not divide the
+    /// threads (SmolLM2: 3 heads on 2 threads) keep every thread busy.
+    public static let pieceRows = 1024
+
+    static func pieces(_ n: Int) -> Int { max(1, (n + pieceRows - 1) / pieceRows) }
+
+    static func piece(_ p: Int, of pieces: Int, rows: Range<Int>) -> Range<Int> {
+        let n = rows.count
+        return (rows.lowerBound + n * p / pieces)..<(rows.lowerBound + n * (p + 1) / pieces)
+    }
+
     /// One KV head, its G queries [G·dim], rows `rows`, on the calling thread: outputs [G·dim] and
     /// lse [G]. The approximators' exact attention (replay and decode loop) runs here. Query j's
     /// result does not depend on G (each query has its own accumulators, summed in the same order),
     /// so a group's attend equals its queries' single attends bit for bit.
     public static func attend(queries: UnsafePointer<Float>, group g: Int, head: KVHead, rows: Range<Int>,
                               outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>) {
-        let state = PartialState(items: 1, group: g, dim: head.dim)
+        let count = pieces(rows.count)
+        let state = PartialState(items: count, group: g, dim: head.dim)
         defer { state.deallocate() }
-        partial(head: head, queries: queries, group: g, rows: rows, state: state, item: 0)
-        for j in 0..<g { state.merge(items: 0..<1, query: j, into: outputs + j * head.dim, logSumExp: lse + j) }
+        for p in 0..<count {
+            partial(head: head, queries: queries, group: g, rows: piece(p, of: count, rows: rows), state: state, item: p)
+        }
+        for j in 0..<g { state.merge(items: 0..<count, query: j, into: outputs + j * head.dim, logSumExp: lse + j) }
+    }
+
+    /// Every KV head of `heads` with its G queries (head h's at queries + h·G·dim), rows `rows`, the
+    /// (head, piece) items spread over `threads`: equal bit for bit to the one-head entry per head.
+    /// The model's plain decoding runs here, the seam's exact method runs the one-head entry.
+    public static func attend(queries: UnsafePointer<Float>, group g: Int, heads: [KVHead], rows: Range<Int>,
+                              threads: Int, outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>) {
+        guard let d = heads.first?.dim else { return }
+        let count = pieces(rows.count)
+        let state = PartialState(items: heads.count * count, group: g, dim: d)
+        defer { state.deallocate() }
+        let q = SendablePointer(UnsafeMutablePointer(mutating: queries))
+        Parallel.forEach(heads.count * count, threads: threads) { item in
+            let h = item / count, p = item % count
+            partial(head: heads[h], queries: UnsafePointer(q.pointer) + h * g * d, group: g,
+                    rows: piece(p, of: count, rows: rows), state: state, item: item)
+        }
+        for h in heads.indices {
+            for j in 0..<g {
+                state.merge(items: (h * count)..<((h + 1) * count), query: j,
+                            into: outputs + (h * g + j) * d, logSumExp: lse + h * g + j)
+            }
+        }
     }
 
     static func partial(head: KVHead, queries: UnsafePointer<Float>, group g: Int, rows: Range<Int>,

@@ -67,6 +67,42 @@ import Testing
         }
     }
 
+    /// The all-heads entry (pieces of ≤ 1024 rows spread over the threads) against the one-head entry
+    /// (pieces in turn): the same bits for every thread count, including a rows range that starts late;
+    /// and both against the float64 reference, so the merge of the pieces is checked too.
+    @Test(arguments: KVDType.allCases)
+    func headsOnThreadsEqualOneHeadAtATime(dtype: KVDType) {
+        let d = 64, hkv = 3, group = 3, n = 2600
+        let cache = Self.filled(kvHeads: hkv, dim: d, count: n, dtype: dtype, seed: 5)
+        var g = SeededGenerator(seed: 8)
+        let q = g.gaussians(hkv * group * d)
+        let heads = (0..<hkv).map { cache.head($0) }
+        for rows in [0..<n, 700..<n, 0..<1024, 0..<1025] {
+            #expect(DecodeAttention.pieces(rows.count) == (rows.count + 1023) / 1024)
+            var single = [Float](repeating: 0, count: hkv * group * d), singleLse = [Float](repeating: 0, count: hkv * group)
+            for h in 0..<hkv {
+                var out = [Float](repeating: 0, count: group * d), lse = [Float](repeating: 0, count: group)
+                DecodeAttention.attend(queries: Array(q[(h * group * d)..<((h + 1) * group * d)]), group: group, head: heads[h],
+                                       rows: rows, outputs: &out, logSumExp: &lse)
+                single.replaceSubrange((h * group * d)..<((h + 1) * group * d), with: out)
+                singleLse.replaceSubrange((h * group)..<((h + 1) * group), with: lse)
+            }
+            for threads in [1, 2, 3, 4] {
+                var out = [Float](repeating: 0, count: hkv * group * d), lse = [Float](repeating: 0, count: hkv * group)
+                DecodeAttention.attend(queries: q, group: group, heads: heads, rows: rows, threads: threads,
+                                       outputs: &out, logSumExp: &lse)
+                #expect(out == single && lse == singleLse, "rows \(rows), threads \(threads)")
+            }
+            for head in 0..<(hkv * group) {
+                let h = head / group
+                let (ro, rl) = Self.reference(q[(head * d)..<((head + 1) * d)], keys: cache.keys(kvHead: h, rows: rows),
+                                              values: cache.values(kvHead: h, rows: rows), dim: d)
+                #expect(abs(Double(singleLse[head]) - rl) < 1e-4, "lse, head \(head), rows \(rows)")
+                #expect((0..<d).allSatisfy { abs(Double(single[head * d + $0]) - ro[$0]) < 1e-4 }, "output, head \(head), rows \(rows)")
+            }
+        }
+    }
+
     @Test func subrangeAndEmptyRange() {
         let d = 16, cache = Self.filled(kvHeads: 1, dim: d, count: 200, dtype: .float32, seed: 3)
         var g = SeededGenerator(seed: 4)

@@ -88,7 +88,7 @@ extension LanguageModel {
 
             normalize(x, weight: layer.feedForwardNorm, rows: T, into: xn)
             linear(xn, rows: T, [(layer.gate, gate, nil), (layer.up, up, nil)])
-            LayerMath.swiGLU(gate, up, count: T * F)
+            swiGLU(gate, up, rows: T)
             linear(gate, rows: T, [(layer.down, projected, nil)])
             for i in 0..<(T * E) { x[i] += projected[i] }
         }
@@ -120,22 +120,35 @@ extension LanguageModel {
         }
     }
 
+    /// gate ← silu(gate) ⊙ up over `rows` rows of the feed-forward width. Prefill rows are split over the
+    /// threads (element-wise, so the same numbers): run on one thread it was ≈ 8 % of a 4096-token Qwen
+    /// prefill's wall time, the other core idle.
+    func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, rows: Int) {
+        let F = config.feedForwardLength
+        let pieces = rows >= 4 * threads ? threads : 1
+        if pieces == 1 { LayerMath.swiGLU(gate, up, count: rows * F); return }
+        let g = SendablePointer(gate), u = SendablePointer(UnsafeMutablePointer(mutating: up))
+        Parallel.forEach(pieces, threads: threads) { p in
+            let lo = rows * p / pieces, hi = rows * (p + 1) / pieces
+            LayerMath.swiGLU(g.pointer + lo * F, u.pointer + lo * F, count: (hi - lo) * F)
+        }
+    }
+
     // MARK: - Attention
 
-    /// One new token attending exactly over `length` cached positions, a GQA group at a time — through
-    /// `DecodeAttention`, the kernel `ExactAttention` runs on, so the seam with the exact method reproduces
-    /// this path bit for bit.
+    /// One new token attending exactly over `length` cached positions — through `DecodeAttention`, whose
+    /// (KV head, sequence piece) items keep all threads busy; `ExactAttention` runs the same pieces one
+    /// head at a time, so the seam with the exact method reproduces this path bit for bit.
     func decodeAttention(_ q: UnsafePointer<Float>, layer: Int, cache: KVCache, length n: Int,
                          into out: UnsafeMutablePointer<Float>) {
         let d = config.headDim, G = config.groupSize
-        let qp = SendablePointer(UnsafeMutablePointer(mutating: q)), op = SendablePointer(out)
-        Parallel.forEach(config.kvHeadCount, threads: threads) { g in
-            let lse = UnsafeMutablePointer<Float>.allocate(capacity: G)
-            defer { lse.deallocate() }
-            let head = KVHead(keys: cache.keys(layer: layer, head: g), values: cache.values(layer: layer, head: g), dim: d)
-            DecodeAttention.attend(queries: qp.pointer + g * G * d, group: G, head: head, rows: 0..<n,
-                                   outputs: op.pointer + g * G * d, logSumExp: lse)
+        let heads = (0..<config.kvHeadCount).map { g in
+            KVHead(keys: cache.keys(layer: layer, head: g), values: cache.values(layer: layer, head: g), dim: d)
         }
+        let lse = UnsafeMutablePointer<Float>.allocate(capacity: config.headCount)
+        defer { lse.deallocate() }
+        DecodeAttention.attend(queries: q, group: G, heads: heads, rows: 0..<n, threads: threads,
+                               outputs: out, logSumExp: lse)
     }
 
     /// One new token through the approximators: each KV head's prepared state takes the token's key and
@@ -174,29 +187,40 @@ extension LanguageModel {
         }
     }
 
+    /// Rows of a prefill chunk whose attention is computed together: each such block multiplies only the
+    /// keys its last row can see, so the causal triangle inside the chunk is mostly skipped (11 % of a
+    /// 512-token chunk's score products at 4096 tokens, now 3 %), and its scores (128 × 4096 floats,
+    /// 2 MB) stay in the caches between the two products.
+    static let prefillAttentionRows = 128
+
     /// Exact causal attention of `tokens` new positions over the cache, one query head at a time through
-    /// the backend: S = Q·Kᵀ/√d over the cached prefix, each row's softmax over the keys at or before its
-    /// position, then S·V.
+    /// the backend, `prefillAttentionRows` query rows at a time: S = Q·Kᵀ/√d over the keys the block's
+    /// rows can see, each row's softmax over the keys at or before its position, then S·V.
     func prefillAttention(_ q: UnsafePointer<Float>, layer: Int, cache: KVCache, start: Int, tokens T: Int,
                           into out: UnsafeMutablePointer<Float>) {
-        let d = config.headDim, H = config.headCount, G = config.groupSize, L = start + T
+        let d = config.headDim, H = config.headCount, G = config.groupSize, R = Self.prefillAttentionRows
         let scale = 1 / Float(d).squareRoot()
         let qp = SendablePointer(UnsafeMutablePointer(mutating: q)), op = SendablePointer(out)
         let backend = self.backend
         Parallel.forEach(H, threads: threads) { h in
             let g = h / G
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * L)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(R, T) * (start + T))
             defer { scores.deallocate() }
-            backend.matrixProduct(m: T, n: L, k: d, a: qp.pointer + h * d, lda: H * d,
-                                  b: cache.keys(layer: layer, head: g), ldb: d, transposeB: true, c: scores, ldc: L)
-            for t in 0..<T {
-                let row = scores + t * L, valid = start + t + 1
-                for j in 0..<valid { row[j] *= scale }
-                Softmax.inPlace(row, count: valid)
-                (row + valid).update(repeating: 0, count: L - valid)
+            var r0 = 0
+            while r0 < T {
+                let rb = min(R, T - r0), width = start + r0 + rb
+                backend.matrixProduct(m: rb, n: width, k: d, a: qp.pointer + r0 * H * d + h * d, lda: H * d,
+                                      b: cache.keys(layer: layer, head: g), ldb: d, transposeB: true, c: scores, ldc: width)
+                for t in 0..<rb {
+                    let row = scores + t * width, valid = start + r0 + t + 1
+                    for j in 0..<valid { row[j] *= scale }
+                    Softmax.inPlace(row, count: valid)
+                    (row + valid).update(repeating: 0, count: width - valid)
+                }
+                backend.matrixProduct(m: rb, n: d, k: width, a: scores, lda: width, b: cache.values(layer: layer, head: g),
+                                      ldb: d, transposeB: false, c: op.pointer + r0 * H * d + h * d, ldc: H * d)
+                r0 += rb
             }
-            backend.matrixProduct(m: T, n: d, k: L, a: scores, lda: L, b: cache.values(layer: layer, head: g), ldb: d,
-                                  transposeB: false, c: op.pointer + h * d, ldc: H * d)
         }
     }
 }

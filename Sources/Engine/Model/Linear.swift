@@ -1,9 +1,17 @@
 import Kernels
 
 extension LanguageModel {
-    /// Rows of a prefill product taken per backend call: 64 dequantised rows of the widest SmolLM2/Qwen
-    /// input (4864 columns) are 1.2 MB, which stays in L2 while the backend streams the activations past.
-    static let weightBlockRows = 64
+    /// Rows of a prefill product taken per backend call. The backend packs all of X once per call, so
+    /// the block sets how often the same activations are re-packed: at 64 rows that was 12 % of a
+    /// 4096-token Qwen prefill (`sgemm_oncopy`), at 256 rows 4 %, and the prefill ≈ 6–10 % faster
+    /// (sixth session, docs/engine.md). A matrix is cut into an even number of blocks of at most 256
+    /// rows (896 rows → 4 × 224, not 3 × 256 + 128, which left one of two threads a quarter idle), a
+    /// function of the matrix alone, so the numbers do not depend on the thread count.
+    static func weightBlockRows(_ rows: Int) -> Int {
+        let blocks = (rows + 255) / 256
+        let even = max(2, blocks + blocks % 2)
+        return max(8, ((rows + even - 1) / even + 7) / 8 * 8)
+    }
 
     /// Y = X·Wᵀ (+ bias) for each (W, Y, bias), X being `rows` rows of W.columns floats.
     ///
@@ -32,9 +40,8 @@ extension LanguageModel {
         } else {
             var blocks: [(Int, Range<Int>)] = []
             for (i, w) in matrices.enumerated() {
-                for lo in stride(from: 0, to: w.rows, by: Self.weightBlockRows) {
-                    blocks.append((i, lo..<min(w.rows, lo + Self.weightBlockRows)))
-                }
+                let size = Self.weightBlockRows(w.rows)
+                for lo in stride(from: 0, to: w.rows, by: size) { blocks.append((i, lo..<min(w.rows, lo + size))) }
             }
             let backend = self.backend, work = blocks
             Parallel.forEach(work.count, threads: threads) { b in
