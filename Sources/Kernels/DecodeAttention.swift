@@ -159,7 +159,7 @@ public enum DecodeAttention {
         while start < rows.upperBound {
             let b = min(B, rows.upperBound - start)
             // V's rows of this block are requested while K's are scored (they are read right after).
-            GroupScores.compute(E.self, keys: kb, rows: ContiguousRows(first: start, companion: vb), count: b, dim: d, queries: qs,
+            GroupScores.compute(E.self, keys: kb, rows: ContiguousRows(first: start, companion: vb, end: rows.upperBound), count: b, dim: d, queries: qs,
                                 queryCount: gs, stride: B, into: scores)
             for j in 0..<g {
                 let s = scores + j * B
