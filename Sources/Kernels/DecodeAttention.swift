@@ -22,7 +22,7 @@ public enum DecodeAttention {
         threads: Int = Parallel.defaultThreadCount, chunksPerKVHead: Int? = nil,
         outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>
     ) {
-        let hkv = cache.kvHeads, d = cache.dim
+        let hkv = cache.kvHeads
         precondition(queryHeads % hkv == 0, "DecodeAttention: \(queryHeads) query heads is not a multiple of \(hkv) KV heads")
         let g = queryHeads / hkv
         let range = rows ?? 0..<cache.count
@@ -32,22 +32,8 @@ public enum DecodeAttention {
         // per thread (dynamic hand-out evens the tails), never chunks under 256 rows.
         let autoChunks = threads <= 1 || hkv >= 2 * threads ? 1 : (4 * threads + hkv - 1) / hkv
         let chunks = max(1, min(chunksPerKVHead ?? autoChunks, max(1, n / 256), max(n, 1)))
-        let items = hkv * chunks
-        let state = PartialState(items: items, group: g, dim: d)
-        defer { state.deallocate() }
-        let q = SendablePointer(UnsafeMutablePointer(mutating: queries))
-        Parallel.forEach(items, threads: threads) { item in
-            let h = item / chunks, c = item % chunks
-            let lo = range.lowerBound + n * c / chunks, hi = range.lowerBound + n * (c + 1) / chunks
-            let qp = UnsafePointer(q.pointer) + h * g * d
-            partial(head: cache.head(h), queries: qp, group: g, rows: lo..<hi, state: state, item: item)
-        }
-        for h in 0..<hkv {
-            for j in 0..<g {
-                state.merge(items: (h * chunks)..<((h + 1) * chunks), query: j,
-                            into: outputs + (h * g + j) * d, logSumExp: lse + h * g + j)
-            }
-        }
+        run(queries: queries, group: g, heads: (0..<hkv).map { cache.head($0) }, rows: range, pieces: chunks,
+            threads: threads, outputs: outputs, logSumExp: lse)
     }
 
     /// Array convenience: queries [H·dim] → (outputs [H·dim], lse [H]).
@@ -88,13 +74,8 @@ public enum DecodeAttention {
     /// so a group's attend equals its queries' single attends bit for bit.
     public static func attend(queries: UnsafePointer<Float>, group g: Int, head: KVHead, rows: Range<Int>,
                               outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>) {
-        let count = pieces(rows.count)
-        let state = PartialState(items: count, group: g, dim: head.dim)
-        defer { state.deallocate() }
-        for p in 0..<count {
-            partial(head: head, queries: queries, group: g, rows: piece(p, of: count, rows: rows), state: state, item: p)
-        }
-        for j in 0..<g { state.merge(items: 0..<count, query: j, into: outputs + j * head.dim, logSumExp: lse + j) }
+        run(queries: queries, group: g, heads: [head], rows: rows, pieces: pieces(rows.count), threads: 1,
+            outputs: outputs, logSumExp: lse)
     }
 
     /// Every KV head of `heads` with its G queries (head h's at queries + h·G·dim), rows `rows`, the
@@ -102,8 +83,15 @@ public enum DecodeAttention {
     /// The model's plain decoding runs here, the seam's exact method runs the one-head entry.
     public static func attend(queries: UnsafePointer<Float>, group g: Int, heads: [KVHead], rows: Range<Int>,
                               threads: Int, outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>) {
+        run(queries: queries, group: g, heads: heads, rows: rows, pieces: pieces(rows.count), threads: threads,
+            outputs: outputs, logSumExp: lse)
+    }
+
+    /// The one split every entry runs: each head's rows cut into `count` equal pieces, the (head, piece)
+    /// partials computed on `threads` threads, then merged per query in piece order by log-sum-exp.
+    static func run(queries: UnsafePointer<Float>, group g: Int, heads: [KVHead], rows: Range<Int>, pieces count: Int,
+                    threads: Int, outputs: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>) {
         guard let d = heads.first?.dim else { return }
-        let count = pieces(rows.count)
         let state = PartialState(items: heads.count * count, group: g, dim: d)
         defer { state.deallocate() }
         let q = SendablePointer(UnsafeMutablePointer(mutating: queries))
