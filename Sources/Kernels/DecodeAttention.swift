@@ -146,8 +146,8 @@ public enum DecodeAttention {
         var start = rows.lowerBound
         while start < rows.upperBound {
             let b = min(B, rows.upperBound - start)
-            // V's rows of this block are requested while K's are scored (they are read right after).
-            GroupScores.compute(E.self, keys: kb, rows: ContiguousRows(first: start, companion: vb, end: rows.upperBound), count: b, dim: d, queries: qs,
+            // K rows, then V rows, are requested 2 KB ahead of the loop, across block ends (`end`).
+            GroupScores.compute(E.self, keys: kb, rows: ContiguousRows(first: start, end: rows.upperBound), count: b, dim: d, queries: qs,
                                 queryCount: gs, stride: B, into: scores)
             for j in 0..<g {
                 let s = scores + j * B
@@ -164,7 +164,7 @@ public enum DecodeAttention {
                 Softmax.subtract(m[j], s, count: b)
                 l[j] += Exp.exp(s, into: s, count: b)
             }
-            GroupScores.accumulate(E.self, values: vb, rows: ContiguousRows(first: start), count: b, dim: d,
+            GroupScores.accumulate(E.self, values: vb, rows: ContiguousRows(first: start, end: rows.upperBound), count: b, dim: d,
                                    weights: scores, queryCount: gs, stride: B, into: acc)
             start += b
         }

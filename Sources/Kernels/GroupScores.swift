@@ -7,7 +7,7 @@
 /// (`addingProduct` lowers to `vfmadd231ps`; `a += q * k` does not fuse), eight independent
 /// accumulators per tile so the FMA latency is covered — four queries × two rows, or one query ×
 /// eight rows — and one shared reduction for the tile's eight dot products (`reduce8`). The V
-/// sum keeps the tile's weights in registers and streams V rows in address order.
+/// sum keeps the tile's weights in registers and walks V rows in address order (row-outer).
 ///
 /// Every (query, row) dot product is accumulated the same way in every tile (one accumulator,
 /// dims in order, the same reduction tree), and every query's V sum is one fused chain over the
@@ -18,7 +18,7 @@ enum GroupScores {
     /// takes about a DRAM latency to arrive, a few tiles of work.
     static let prefetchRows = 12
 
-    /// Bytes ahead that contiguous scans (dense attention, TopK's scores) request K rows: the hardware
+    /// Bytes ahead that contiguous scans (dense attention's K and V passes, TopK's scores) request rows: the hardware
     /// prefetchers alone left the four-query tile loop at ≈ 47 % of a plain streaming sum (probe, one
     /// thread, 256 MB: 8.2 against 18 GB/s), 2 KB ahead brought it to 14.6 (4 rows of 128 fp32 dims).
     static let aheadBytes = 2048
@@ -71,11 +71,7 @@ enum GroupScores {
     ) {
         var j = 0
         while j + 4 <= g {
-            if R.isScattered {
-                accumulateFour(E.self, values, rows, count, d, weights + j * stride, stride, acc + j * d)
-            } else {
-                accumulateFourBySlice(E.self, values, rows, count, d, weights + j * stride, stride, acc + j * d)
-            }
+            accumulateFour(E.self, values, rows, count, d, weights + j * stride, stride, acc + j * d)
             j += 4
         }
         while j < g {
@@ -111,8 +107,6 @@ enum GroupScores {
                 rows.prefetchAhead(keys, i, ahead: a, count: count, rowBytes: rb)
                 rows.prefetchAhead(keys, i &+ 1, ahead: a, count: count, rowBytes: rb)
             }
-            rows.prefetchCompanion(i, rowBytes: d &* E.dtype.bytesPerElement)
-            if two { rows.prefetchCompanion(i + 1, rowBytes: d &* E.dtype.bytesPerElement) }
             var a0 = SIMD8<Float>(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0
             var c = 0
             while c < d8 {
@@ -158,7 +152,6 @@ enum GroupScores {
                 let rb = d &* E.dtype.bytesPerElement, a = Swift.max(8, aheadRows(rb))
                 for p in 0..<8 { rows.prefetchAhead(keys, i &+ p, ahead: a, count: count, rowBytes: rb) }
             }
-            for p in 0..<8 { rows.prefetchCompanion(i + p, rowBytes: d &* E.dtype.bytesPerElement) }
             var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
             var c = 0
             while c < d8 {
@@ -182,7 +175,6 @@ enum GroupScores {
         }
         while i < count {
             let r0 = rows(i) &* d
-            rows.prefetchCompanion(i, rowBytes: d &* E.dtype.bytesPerElement)
             var a0 = SIMD8<Float>()
             var c = 0
             while c < d8 {
@@ -217,7 +209,15 @@ enum GroupScores {
 
     // MARK: weighted sums of V
 
-    /// Four queries × two rows per step, the eight weights broadcast once per row pair.
+    /// Four queries × two rows per step, the eight weights broadcast once per row pair; rows in
+    /// address order, each row's lines fetched once.
+    ///
+    /// Why row-outer for contiguous blocks too: the slice-outer V sum it replaced (four queries × 16
+    /// dims in registers across a 64-row block) read each 512-byte row one line per pass, so the
+    /// block was walked eight times with a 512-byte stride that the prefetchers served badly; in a
+    /// probe the V pass alone took 1.6× the K pass. Row-outer with the rows 2 KB ahead requested
+    /// streams V like K: dense attention ≈ 18 % faster at 64K tokens on 1 thread, same bits (each
+    /// query's sum per dim is the same fused chain over the rows in order).
     @inline(__always)
     static func accumulateFour<E: KVElement, R: RowIndex>(
         _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
@@ -229,6 +229,11 @@ enum GroupScores {
             let r0 = rows(i) &* d, r1 = rows(i + 1) &* d
             prefetch(E.self, values, rows, i + prefetchRows, count, d)
             prefetch(E.self, values, rows, i + prefetchRows + 1, count, d)
+            if !R.isScattered {
+                let rb = d &* E.dtype.bytesPerElement, a = aheadRows(rb)
+                rows.prefetchAhead(values, i, ahead: a, count: count, rowBytes: rb)
+                rows.prefetchAhead(values, i &+ 1, ahead: a, count: count, rowBytes: rb)
+            }
             let w00 = SIMD8<Float>(repeating: w[i]), w01 = SIMD8<Float>(repeating: w[i + 1])
             let w10 = SIMD8<Float>(repeating: w[stride + i]), w11 = SIMD8<Float>(repeating: w[stride + i + 1])
             let w20 = SIMD8<Float>(repeating: w[2 * stride + i]), w21 = SIMD8<Float>(repeating: w[2 * stride + i + 1])
@@ -271,67 +276,6 @@ enum GroupScores {
         }
     }
 
-    /// Four queries, sixteen dims at a time over all rows: the eight accumulators stay in
-    /// registers across the rows (no store per row, which bounded the row-outer loop), and the
-    /// rows were prefetched while their keys were scored. For contiguous blocks of a few dozen
-    /// rows; a scattered list is walked row-outer (`accumulateFour`) so each row is fetched once.
-    /// Per query and dim the sum is the same fused chain over the rows in order.
-    @inline(__always)
-    static func accumulateFourBySlice<E: KVElement, R: RowIndex>(
-        _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
-        _ w: UnsafePointer<Float>, _ stride: Int, _ acc: UnsafeMutablePointer<Float>
-    ) {
-        let ra = UnsafeMutableRawPointer(acc), d16 = d & ~15, ab = d * 4
-        var c = 0
-        while c < d16 {
-            let o = c &* 4
-            var a0 = ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-            var b0 = ra.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
-            var a1 = ra.loadUnaligned(fromByteOffset: ab &+ o, as: SIMD8<Float>.self)
-            var b1 = ra.loadUnaligned(fromByteOffset: ab &+ o &+ 32, as: SIMD8<Float>.self)
-            var a2 = ra.loadUnaligned(fromByteOffset: 2 &* ab &+ o, as: SIMD8<Float>.self)
-            var b2 = ra.loadUnaligned(fromByteOffset: 2 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
-            var a3 = ra.loadUnaligned(fromByteOffset: 3 &* ab &+ o, as: SIMD8<Float>.self)
-            var b3 = ra.loadUnaligned(fromByteOffset: 3 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
-            for i in 0..<count {
-                let r = rows(i) &* d &+ c
-                let v0 = E.load8(values, r), v1 = E.load8(values, r &+ 8)
-                let w0 = SIMD8<Float>(repeating: w[i]), w1 = SIMD8<Float>(repeating: w[stride &+ i])
-                let w2 = SIMD8<Float>(repeating: w[2 &* stride &+ i]), w3 = SIMD8<Float>(repeating: w[3 &* stride &+ i])
-                a0 = a0.addingProduct(w0, v0); b0 = b0.addingProduct(w0, v1)
-                a1 = a1.addingProduct(w1, v0); b1 = b1.addingProduct(w1, v1)
-                a2 = a2.addingProduct(w2, v0); b2 = b2.addingProduct(w2, v1)
-                a3 = a3.addingProduct(w3, v0); b3 = b3.addingProduct(w3, v1)
-            }
-            ra.storeBytes(of: a0, toByteOffset: o, as: SIMD8<Float>.self)
-            ra.storeBytes(of: b0, toByteOffset: o &+ 32, as: SIMD8<Float>.self)
-            ra.storeBytes(of: a1, toByteOffset: ab &+ o, as: SIMD8<Float>.self)
-            ra.storeBytes(of: b1, toByteOffset: ab &+ o &+ 32, as: SIMD8<Float>.self)
-            ra.storeBytes(of: a2, toByteOffset: 2 &* ab &+ o, as: SIMD8<Float>.self)
-            ra.storeBytes(of: b2, toByteOffset: 2 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
-            ra.storeBytes(of: a3, toByteOffset: 3 &* ab &+ o, as: SIMD8<Float>.self)
-            ra.storeBytes(of: b3, toByteOffset: 3 &* ab &+ o &+ 32, as: SIMD8<Float>.self)
-            c &+= 16
-        }
-        // The last d % 16 dims: eight at a time, then scalar, each the same chain over the rows.
-        while c < (d & ~7) {
-            for jj in 0..<4 {
-                let o = jj &* ab &+ c &* 4
-                var a = ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                for i in 0..<count { a = a.addingProduct(SIMD8<Float>(repeating: w[jj &* stride &+ i]), E.load8(values, rows(i) &* d &+ c)) }
-                ra.storeBytes(of: a, toByteOffset: o, as: SIMD8<Float>.self)
-            }
-            c &+= 8
-        }
-        for e in c..<d {
-            for jj in 0..<4 {
-                var a = acc[jj * d + e]
-                for i in 0..<count { a = a.addingProduct(w[jj &* stride &+ i], E.load1(values, rows(i) &* d &+ e)) }
-                acc[jj * d + e] = a
-            }
-        }
-    }
-
     /// One query × four rows per step, then single rows.
     @inline(__always)
     static func accumulateOne<E: KVElement, R: RowIndex>(
@@ -344,6 +288,9 @@ enum GroupScores {
             let r0 = rows(i) &* d, r1 = rows(i + 1) &* d, r2 = rows(i + 2) &* d, r3 = rows(i + 3) &* d
             if R.isScattered {
                 for p in 0..<4 { prefetch(E.self, values, rows, i + prefetchRows + p, count, d) }
+            } else {
+                let rb = d &* E.dtype.bytesPerElement, a = aheadRows(rb)
+                for p in 0..<4 { rows.prefetchAhead(values, i &+ p, ahead: a, count: count, rowBytes: rb) }
             }
             let w0 = SIMD8<Float>(repeating: w[i]), w1 = SIMD8<Float>(repeating: w[i + 1])
             let w2 = SIMD8<Float>(repeating: w[i + 2]), w3 = SIMD8<Float>(repeating: w[i + 3])
@@ -383,24 +330,18 @@ enum GroupScores {
 protocol RowIndex {
     static var isScattered: Bool { get }
     func callAsFunction(_ i: Int) -> Int
-    func prefetchCompanion(_ i: Int, rowBytes: Int)
     /// Requests row i + (a few rows) of `base` ahead of the loop: contiguous scans only.
     func prefetchAhead(_ base: UnsafeRawPointer, _ i: Int, ahead: Int, count: Int, rowBytes: Int)
 }
 
+
 struct ContiguousRows: RowIndex {
     let first: Int
-    /// Another [rows, dim] matrix whose row i is prefetched while row i is read here: dense
-    /// attention reads V's block right after K's, so the V lines are requested during the scores.
-    var companion: UnsafeRawPointer? = nil
     static var isScattered: Bool { false }
     @inline(__always) func callAsFunction(_ i: Int) -> Int { first &+ i }
     /// The end (absolute row) of the caller's whole scan when it hands the rows over in blocks, so the
     /// rows ahead of a block's last ones are requested too; 0: the block's own end.
     var end: Int = 0
-    @inline(__always) func prefetchCompanion(_ i: Int, rowBytes: Int) {
-        if let companion { Prefetch.read(companion + (first &+ i) &* rowBytes, bytes: rowBytes) }
-    }
     @inline(__always) func prefetchAhead(_ base: UnsafeRawPointer, _ i: Int, ahead: Int, count: Int, rowBytes: Int) {
         let r = first &+ i &+ ahead
         if r < Swift.max(end, first &+ count) { Prefetch.read(base + r &* rowBytes, bytes: rowBytes) }
@@ -409,8 +350,8 @@ struct ContiguousRows: RowIndex {
 
 struct ListedRows: RowIndex {
     let rows: UnsafePointer<Int32>
+
     static var isScattered: Bool { true }
     @inline(__always) func callAsFunction(_ i: Int) -> Int { Int(rows[i]) }
-    @inline(__always) func prefetchCompanion(_ i: Int, rowBytes: Int) {}
     @inline(__always) func prefetchAhead(_ base: UnsafeRawPointer, _ i: Int, ahead: Int, count: Int, rowBytes: Int) {}
 }
