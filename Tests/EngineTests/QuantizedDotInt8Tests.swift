@@ -169,13 +169,14 @@ import Kernels
         }
     }
 
-    /// Q5_0 re-stored as Q8_0 blocks for decode (`storedForDecode`) gives the same bits as the Q5_0 kernels in
-    /// both products (integer decode and dequantised prefill), including rows whose block count is not a
-    /// multiple of the kernels' four-block step; the fixture tensor is checked too.
+    /// Q5_0 stored for decode (`storedForDecode`: planar groups when a row holds a multiple of four blocks, Q8_0
+    /// blocks otherwise) gives the same bits as the Q5_0 kernels in both products (integer decode and
+    /// dequantised prefill), including rows whose block count is not a multiple of the kernels' four-block
+    /// step; the fixture tensor is checked too.
     @Test func q5_0StoredForDecodeGivesTheSameBits() throws {
         var rng = SeededGenerator(seed: 31)
         var cases: [WeightMatrix] = []
-        for columns in [32, 7 * 32, 28 * 32] {
+        for columns in [32, 4 * 32, 7 * 32, 28 * 32] {
             let rows = 9
             var bytes = [UInt8](repeating: 0, count: rows * columns / 32 * 22)
             for b in 0 ..< bytes.count / 22 {
@@ -190,7 +191,9 @@ import Kernels
         #expect(cases.count >= 4, "the fixture holds a Q5_0 tensor")
         for w in cases {
             let widened = w.storedForDecode()
-            #expect(widened.type == .q8_0 && widened.rows == w.rows && widened.columns == w.columns)
+            let planar = w.columns % 128 == 0
+            #expect(widened.type == (planar ? .q5_0 : .q8_0) && (widened.planes != nil) == planar)
+            #expect(widened.rows == w.rows && widened.columns == w.columns)
             let x = (0..<w.columns).map { _ in Float.random(in: -2...2, using: &rng) }
             let a = x.withUnsafeBufferPointer { QuantizedActivation($0.baseAddress!, count: w.columns) }
             var y = [Float](repeating: 0, count: w.rows), yWide = y

@@ -14,6 +14,9 @@ public struct WeightMatrix: @unchecked Sendable {
     let rowBytes: Int
     /// Keeps the bytes alive: the mapped file, or the storage of a matrix built in memory.
     let owner: AnyObject
+    /// Q5_0 rows re-laid out for decode (`storedForDecode`), `columns / 128 × 88` bytes per row in groups of
+    /// four blocks (`planeQ5_0Group`); nil for every other matrix. Prefill still reads `base`.
+    let planes: ByteStorage?
 
     /// A tensor of a GGUF file (2-D; higher dimensions are folded into rows).
     public init(file: GGUFFile, name: String) throws {
@@ -27,6 +30,7 @@ public struct WeightMatrix: @unchecked Sendable {
         rowBytes = info.rowBytes
         base = file.bytes(of: info).baseAddress!
         owner = file
+        planes = nil
     }
 
     /// A Float32 matrix held in memory (tests, small models built by hand).
@@ -39,6 +43,7 @@ public struct WeightMatrix: @unchecked Sendable {
         rowBytes = columns * 4
         base = UnsafeRawPointer(storage.pointer)
         owner = storage
+        planes = nil
     }
 
     /// Raw quantised bytes held in memory, `rows` rows of `type` blocks.
@@ -53,6 +58,17 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rowBytes = rowBytes
         base = UnsafeRawPointer(storage.pointer)
         owner = storage
+        planes = nil
+    }
+
+    private init(_ matrix: WeightMatrix, planes: ByteStorage) {
+        rows = matrix.rows
+        columns = matrix.columns
+        type = matrix.type
+        rowBytes = matrix.rowBytes
+        base = matrix.base
+        owner = matrix.owner
+        self.planes = planes
     }
 
     private init(rows: Int, columns: Int, type: GGMLType, storage: ByteStorage) {
@@ -62,31 +78,66 @@ public struct WeightMatrix: @unchecked Sendable {
         rowBytes = columns / type.blockSize * type.blockBytes
         base = UnsafeRawPointer(storage.pointer)
         owner = storage
+        planes = nil
     }
 
-    /// The same matrix stored for fast decode: Q5_0 rows re-stored as Q8_0 blocks (the same f16 scale d, each
-    /// q − 16 as a signed byte), every other type unchanged.
+    /// The same matrix stored for fast decode. Q5_0 rows whose block count is a multiple of four (every Q5_0
+    /// matrix of Qwen2.5-0.5B) get a planar copy for the integer kernel (`planeQ5_0Group`, 22 bytes per 32
+    /// weights like Q5_0 itself); other Q5_0 rows are re-stored as Q8_0 blocks (the same f16 scale d, each
+    /// q − 16 as a signed byte, 34 bytes per 32 weights); every other type is unchanged.
     ///
-    /// The values, the integer block sums and the order of the float operations are those of the Q5_0
-    /// kernels, so decode and prefill give the same bits (a test checks it), but the block sums need no
-    /// fifth-bit unpacking: without the byte shuffles llama.cpp uses (Swift cannot express them), unpacking in
-    /// place costs more than the 12 extra bytes (docs/engine.md, "Fifth session": 20.0 against 22.4 tok/s).
-    /// Costs 34 instead of 22 bytes per 32 weights in memory (Qwen2.5-0.5B: 268 MB of heap for 252 M weights).
+    /// Why: Q5_0's fifth bits sit in a u32 per block, and without the byte shuffles llama.cpp uses (Swift cannot
+    /// express them) unpacking them in place cost more than reading wider Q8_0 blocks (docs/engine.md, "Fifth
+    /// session"); the planar copy puts each element's fifth bit in a byte at the same position as its nibble,
+    /// so a block unpacks with constant shifts and masks only, and decode reads 22 bytes per block again.
+    /// Either way the values, the integer block sums and the order of the float operations are those of the
+    /// Q5_0 kernel, so decode gives the same bits (a test checks it). Prefill reads the stored Q5_0 rows
+    /// (planar copy) or the Q8_0 blocks (widened), both dequantising to the same floats.
     public func storedForDecode() -> WeightMatrix {
         guard type == .q5_0 else { return self }
         let blocksPerRow = columns / 32
-        let storage = ByteStorage(byteCount: rows * blocksPerRow * 34)
-        let source = SendablePointer(UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self)))
-        let destination = SendablePointer(storage.pointer.assumingMemoryBound(to: UInt8.self))
         let total = rows * blocksPerRow
-        // Blocks are independent; the copy is chunked over threads only to keep model loading short.
-        let chunk = 1 << 16
-        Parallel.forEach((total + chunk - 1) / chunk, threads: Parallel.defaultThreadCount) { c in
-            for b in c * chunk ..< min(total, (c + 1) * chunk) {
-                Self.widenQ5_0Block(UnsafeRawPointer(source.pointer + 22 * b), into: destination.pointer + 34 * b)
+        let source = SendablePointer(UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self)))
+        let planar = blocksPerRow % 4 == 0
+        let storage = ByteStorage(byteCount: total * (planar ? 22 : 34))
+        let destination = SendablePointer(storage.pointer.assumingMemoryBound(to: UInt8.self))
+        // Blocks (groups of four when planar: rows hold whole groups) are independent; the copy is chunked over
+        // threads only to keep model loading short.
+        let chunk = 1 << 16, units = planar ? total / 4 : total
+        Parallel.forEach((units + chunk - 1) / chunk, threads: Parallel.defaultThreadCount) { c in
+            for u in c * chunk ..< min(units, (c + 1) * chunk) {
+                if planar {
+                    Self.planeQ5_0Group(UnsafeRawPointer(source.pointer + 88 * u), into: destination.pointer + 88 * u)
+                } else {
+                    Self.widenQ5_0Block(UnsafeRawPointer(source.pointer + 22 * u), into: destination.pointer + 34 * u)
+                }
             }
         }
-        return WeightMatrix(rows: rows, columns: columns, type: .q8_0, storage: storage)
+        return planar ? WeightMatrix(self, planes: storage) : WeightMatrix(rows: rows, columns: columns, type: .q8_0, storage: storage)
+    }
+
+    /// Four consecutive Q5_0 blocks (88 bytes) as one planar group (88 bytes): the four f16 scales, two 32-byte
+    /// nibble planes (byte j of plane p: the low four bits of element j of block 2p in its low nibble, of block
+    /// 2p + 1 in its high nibble) and 16 bytes of fifth bits (byte j: bit k for element j of block k, bit 4 + k
+    /// for element j + 16 of block k).
+    static func planeQ5_0Group(_ x: UnsafeRawPointer, into y: UnsafeMutablePointer<UInt8>) {
+        for k in 0..<4 {
+            y[2 * k] = x.load(fromByteOffset: 22 * k, as: UInt8.self)
+            y[2 * k + 1] = x.load(fromByteOffset: 22 * k + 1, as: UInt8.self)
+        }
+        // q ∈ 0..<32 of element j (< 32) of block k.
+        func value(_ k: Int, _ j: Int) -> UInt8 {
+            let (lo, hi) = Dequantize.q5_0Values(x + 22 * k, j & 15)
+            return UInt8(truncatingIfNeeded: (j < 16 ? lo : hi) + 16)
+        }
+        for p in 0..<2 {
+            for j in 0..<32 { y[8 + 32 * p + j] = value(2 * p, j) & 0x0F | (value(2 * p + 1, j) & 0x0F) << 4 }
+        }
+        for j in 0..<16 {
+            var h: UInt8 = 0
+            for k in 0..<4 { h |= (value(k, j) >> 4) << k | (value(k, j + 16) >> 4) << (4 + k) }
+            y[72 + j] = h
+        }
     }
 
     @inline(__always)
@@ -114,6 +165,11 @@ public struct WeightMatrix: @unchecked Sendable {
     func multiply(_ x: UnsafePointer<Float>, quantized a: QuantizedActivation?, rows range: Range<Int>,
                   into y: UnsafeMutablePointer<Float>) {
         guard let a, QuantizedDot.hasInt8Kernel(type) else { return multiply(x, rows: range, into: y) }
+        if let planes {
+            let groups = planes.pointer, stride = columns / 128 * 88
+            for r in range { y[r - range.lowerBound] = QuantizedDot.q5_0Planar(groups + r * stride, a) }
+            return
+        }
         for r in range { y[r - range.lowerBound] = QuantizedDot.dot(type, row(r), a) }
     }
 
