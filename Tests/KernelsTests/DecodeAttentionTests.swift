@@ -146,7 +146,19 @@ import Testing
         for i in 0..<lse.count { #expect(abs(lse[i] - denseLse[i]) < 1e-4) }
     }
 
-    @Test func bandwidthIsPositive() {
-        #expect(Bandwidth.measureRead(bytes: 1 << 20, threads: 2, repeats: 1) > 0)
+    /// Both probes read something; the scattered one takes about one row in `every`, and its row sum is the
+    /// plain sum of the listed rows.
+    @Test func bandwidthProbes() {
+        let probe = Bandwidth(bytes: 1 << 20, rowBytes: 256, every: 4, threads: 2)
+        #expect(probe.streaming() > 0 && probe.scattered() > 0)
+        let total = probe.floats / probe.rowFloats
+        #expect(probe.rows.count > total / 8 && probe.rows.count < total / 2)
+        #expect(zip(probe.rows, probe.rows.dropFirst()).allSatisfy { $0 < $1 })
+        var expected = 0.0
+        for r in probe.rows { for c in 0..<probe.rowFloats { expected += Double(probe.buffer[Int(r) * probe.rowFloats + c]) } }
+        let got = probe.rows.withUnsafeBufferPointer {
+            Bandwidth.sumRows(probe.buffer, rows: $0.baseAddress!, count: $0.count, rowFloats: probe.rowFloats)
+        }
+        #expect(expected > 0 && abs(Double(got) - expected) <= 1e-3 * expected)
     }
 }

@@ -49,32 +49,39 @@ public struct AttentionBenchmark: Sendable {
 
     public static let columns = [
         "context", "method", "K", "L", "threads", "dtype", "heads", "kv_heads", "head_dim", "ms_per_step",
-        "bytes_per_step", "gb_per_s", "read_bandwidth_gb_per_s", "bandwidth_share", "speedup_vs_dense",
-        "speedup_if_dense_gb_per_s", "cost_fraction", "kv_bytes", "table_bytes", "table_bytes_limit", "build_seconds", "steps",
+        "bytes_per_step", "gb_per_s", "read_bandwidth_gb_per_s", "bandwidth_share", "scattered_read_gb_per_s",
+        "scattered_share", "speedup_vs_dense", "speedup_if_dense_gb_per_s", "cost_fraction", "kv_bytes", "table_bytes",
+        "table_bytes_limit", "build_seconds", "steps",
     ]
 
     public func run() throws -> CSVTable {
         guard heads % kvHeads == 0, dim % 16 == 0 else {
             throw HarnessError.badArgument("bench attention: heads (\(heads)) must be a multiple of kv heads (\(kvHeads)) and head_dim (\(dim)) of 16")
         }
-        progress.say("measuring memory read bandwidth with \(threads) thread(s)…")
-        let bandwidth = Bandwidth.measureRead(threads: threads)
-        progress.say("read bandwidth: \(Format.number(bandwidth)) GB/s")
+        // One probe for the whole run: its buffer is touched once, then read between the methods' steps.
+        progress.say("preparing the read-bandwidth probe (\(threads) thread(s))…")
+        let probe = Bandwidth(rowBytes: dim * dtype.bytesPerElement, every: Self.scatteredEvery, threads: threads)
+        progress.say("read bandwidth: \(Format.number(probe.streaming(repeats: 3))) GB/s streaming, "
+                     + "\(Format.number(probe.scattered(repeats: 3))) GB/s in scattered \(dim * dtype.bytesPerElement)-byte rows")
         var table = CSVTable(columns: Self.columns)
         let memory = Double(ProcessInfo.processInfo.physicalMemory)
         for n in contexts {
             let kvBytes = 2 * kvHeads * n * dim * dtype.bytesPerElement
             let limit = tables * n * 4 * kvHeads
-            // K/V, tables (≤ limit), TopK scores, and one Float copy of a head's middle per builder.
-            let need = Double(kvBytes + limit + heads * n * 4 + threads * n * dim * 8)
+            // K/V, tables (≤ limit), TopK scores, one Float copy of a head's middle per builder, the probe.
+            let need = Double(kvBytes + limit + heads * n * 4 + threads * n * dim * 8 + (512 << 20))
             guard need < 0.8 * memory else {
                 progress.say("skipping context \(n): needs about \(Format.number(need / 1e9)) GB of the \(Format.number(memory / 1e9)) GB here")
                 continue
             }
-            try measure(context: n, bandwidth: bandwidth, into: &table)
+            try measure(context: n, probe: probe, into: &table)
         }
         return table
     }
+
+    /// One row in this many for the scattered-read probe: about the density of the rows MagicPIG K10 L150
+    /// reads per KV head here (the union of a GQA group's samples, 6–7 % of the cache).
+    public static let scatteredEvery = 16
 
     /// Writes the CSV atomically and `<path>.manifest.json` beside it (machine, threads, commit).
     public func write(_ table: CSVTable, to path: String, started: Date) throws {
@@ -89,91 +96,91 @@ public struct AttentionBenchmark: Sendable {
         try manifest.write(to: path + ".manifest.json")
     }
 
-    func measure(context n: Int, bandwidth: Double, into table: inout CSVTable) throws {
+    /// Times the three methods step by step in turn (dense, MagicPIG, TopK, then both bandwidth probes, for
+    /// each step's queries), so every method and both ceilings see the same state of a shared machine: the
+    /// speedups are medians of per-step ratios and the shares medians of per-step shares, not ratios of
+    /// medians taken seconds apart (this VM's memory bandwidth moved by ±15 % between runs of one binary).
+    func measure(context n: Int, probe: Bandwidth, into table: inout CSVTable) throws {
         let started = Date()
         let cache = LayerKV(kvHeads: kvHeads, dim: dim, capacity: n, dtype: dtype)
         let directions = fillCache(cache)
         let steps = warmupSteps + timedSteps
         let queries = (0..<steps).map { makeQueries(step: $0, directions: directions) }
         progress.say("context \(n): cache of \(Format.number(Double(cache.kvBytes) / 1e6)) MB ready in \(Format.number(Date().timeIntervalSince(started))) s")
-        var common: [String: String] = [
-            "context": String(n), "threads": String(threads), "dtype": dtype.rawValue, "heads": String(heads),
-            "kv_heads": String(kvHeads), "head_dim": String(dim), "kv_bytes": String(cache.kvBytes),
-            "read_bandwidth_gb_per_s": Format.number(bandwidth), "steps": String(timedSteps),
-        ]
-        func row(_ method: String, ms: Double, bytes: Double, extra: [String: String]) {
-            var r = common
-            r["method"] = method
-            r["ms_per_step"] = Format.number(ms)
-            r["bytes_per_step"] = Format.number(bytes)
-            let gbs = bytes / (ms * 1e-3) / 1e9
-            r["gb_per_s"] = Format.number(gbs)
-            r["bandwidth_share"] = Format.number(gbs / bandwidth)
-            // The speedup this method would have if its reads ran at dense attention's GB/s: the byte-count
-            // bound that its measured speedup_vs_dense is compared with (scattered rows read slower).
-            r["speedup_if_dense_gb_per_s"] = Format.number(Double(cache.kvBytes) / bytes)
-            for (k, v) in extra { r[k] = v }
-            table.append(r)
-            progress.say("context \(n) \(method): \(Format.number(ms)) ms/step, \(Format.number(gbs)) GB/s (\(Format.number(100 * gbs / bandwidth)) % of read bandwidth)")
-        }
 
-        let dense = timeSteps(queries) { q in
-            let r = DecodeAttention.attend(queries: q, cache: cache, threads: threads)
-            return r.outputs[0]
-        }
-        row("dense", ms: dense, bytes: Double(cache.kvBytes), extra: ["cost_fraction": "1", "speedup_vs_dense": "1"])
-        common["dense_ms"] = Format.number(dense)
-
-        // MagicPIG: tables built once (timed), then the CPU step with the static set included.
+        // MagicPIG: tables built once (timed) before the steps.
         var generator = SeededGenerator(seed: seed, stream: [0x5349_4D48])
         let w = SimHashProjection(dim: dim, bits: bits, tables: tables, generator: &generator)
         let layout = attentionProtocol.layout(promptLength: n)
         let buildStart = Date()
         let magicpig = MagicPIGDecode(cache: cache, layout: layout, projections: [w], threads: threads)
         let buildSeconds = Date().timeIntervalSince(buildStart)
-        var sampledTotal = 0, sampledSteps = 0, rowsReadTotal = 0
-        let sampledLock = NSLock()
-        let mpMs = timeSteps(queries) { q in
-            let r = magicpig.attend(queries: q, threads: threads)
-            sampledLock.lock()
-            sampledTotal += r.sampled.reduce(0, +); rowsReadTotal += r.rowsRead.reduce(0, +); sampledSteps += 1
-            sampledLock.unlock()
-            return r.outputs[0]
-        }
-        let meanSampled = Double(sampledTotal) / Double(max(1, sampledSteps * heads))
-        // Each KV head's group reads the union of its queries' T ∪ S_j once (K and V of every row).
-        let meanRowsRead = Double(rowsReadTotal) / Double(max(1, sampledSteps))
-        let mpBytes = meanRowsRead * Double(2 * dim * dtype.bytesPerElement)
-        row("magicpig", ms: mpMs, bytes: mpBytes, extra: [
-            "K": String(bits), "L": String(tables),
-            "cost_fraction": Format.number(meanSampled / Double(max(1, layout.middle.count))),
-            "table_bytes": String(magicpig.tableBytes), "table_bytes_limit": String(tables * n * 4 * kvHeads),
-            "build_seconds": Format.number(buildSeconds), "speedup_vs_dense": Format.number(dense / mpMs),
-        ])
-
         let keep = max(1, Int((topKFraction * Double(n)).rounded(.towardZero)))
-        let topMs = timeSteps(queries) { q in
-            TopKDecode.attend(queries: q, cache: cache, keep: keep, threads: threads).outputs[0]
-        }
-        let topBytes = Double(cache.kvBytes / 2) + Double(heads * keep * dim * dtype.bytesPerElement)
-        row("topk", ms: topMs, bytes: topBytes, extra: [
-            "cost_fraction": Format.number(Double(keep) / Double(n)), "speedup_vs_dense": Format.number(dense / topMs),
-        ])
-    }
 
-    /// Median milliseconds of the timed steps (after the warm-up steps), each step its own queries.
-    func timeSteps(_ queries: [[Float]], _ step: ([Float]) -> Float) -> Double {
-        var times: [Double] = []
+        var sampledTotal = 0, rowsReadTotal = 0
+        let methods: [(name: String, step: ([Float]) -> Float)] = [
+            ("dense", { q in DecodeAttention.attend(queries: q, cache: cache, threads: threads).outputs[0] }),
+            ("magicpig", { q in
+                let r = magicpig.attend(queries: q, threads: threads)
+                sampledTotal += r.sampled.reduce(0, +); rowsReadTotal += r.rowsRead.reduce(0, +)
+                return r.outputs[0]
+            }),
+            ("topk", { q in TopKDecode.attend(queries: q, cache: cache, keep: keep, threads: threads).outputs[0] }),
+        ]
+        var ms = [[Double]](repeating: [], count: methods.count)
+        var streaming: [Double] = [], scattered: [Double] = []
         var sink: Float = 0
         for (i, q) in queries.enumerated() {
-            let start = DispatchTime.now().uptimeNanoseconds
-            sink += step(q)
-            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
-            if i >= warmupSteps { times.append(ms) }
+            for (m, method) in methods.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                sink += method.step(q)
+                let t = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
+                if i >= warmupSteps { ms[m].append(t) }
+            }
+            let s = probe.streaming(), g = probe.scattered()
+            if i >= warmupSteps { streaming.append(s); scattered.append(g) }
         }
         if sink.isNaN { progress.say("warning: a step produced NaN") }
-        times.sort()
-        return times[times.count / 2]
+
+        func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+        let bytes: [Double] = [
+            Double(cache.kvBytes),
+            // Each KV head's group reads the union of its queries' T ∪ S_j once (K and V of every row).
+            Double(rowsReadTotal) / Double(max(1, steps)) * Double(2 * dim * dtype.bytesPerElement),
+            Double(cache.kvBytes / 2) + Double(heads * keep * dim * dtype.bytesPerElement),
+        ]
+        let meanSampled = Double(sampledTotal) / Double(max(1, steps * heads))
+        let extra: [[String: String]] = [
+            ["cost_fraction": "1"],
+            ["K": String(bits), "L": String(tables),
+             "cost_fraction": Format.number(meanSampled / Double(max(1, layout.middle.count))),
+             "table_bytes": String(magicpig.tableBytes), "table_bytes_limit": String(tables * n * 4 * kvHeads),
+             "build_seconds": Format.number(buildSeconds)],
+            ["cost_fraction": Format.number(Double(keep) / Double(n))],
+        ]
+        for (m, method) in methods.enumerated() {
+            let gbs = ms[m].map { bytes[m] / ($0 * 1e-3) / 1e9 }
+            var r: [String: String] = [
+                "context": String(n), "method": method.name, "threads": String(threads), "dtype": dtype.rawValue,
+                "heads": String(heads), "kv_heads": String(kvHeads), "head_dim": String(dim), "kv_bytes": String(cache.kvBytes),
+                "steps": String(timedSteps), "ms_per_step": Format.number(median(ms[m])), "bytes_per_step": Format.number(bytes[m]),
+                "gb_per_s": Format.number(median(gbs)),
+                "read_bandwidth_gb_per_s": Format.number(median(streaming)),
+                "bandwidth_share": Format.number(median(zip(gbs, streaming).map { $0 / $1 })),
+                "scattered_read_gb_per_s": Format.number(median(scattered)),
+                "scattered_share": Format.number(median(zip(gbs, scattered).map { $0 / $1 })),
+                "speedup_vs_dense": Format.number(median(zip(ms[0], ms[m]).map { $0 / $1 })),
+                // The speedup this method would have if its reads ran at dense attention's GB/s: the byte-count
+                // bound that its measured speedup_vs_dense is compared with (scattered rows read slower).
+                "speedup_if_dense_gb_per_s": Format.number(Double(cache.kvBytes) / bytes[m]),
+            ]
+            for (k, v) in extra[m] { r[k] = v }
+            table.append(r)
+            progress.say("context \(n) \(method.name): \(r["ms_per_step"]!) ms/step, \(r["gb_per_s"]!) GB/s ("
+                         + "\(Format.number(100 * (Double(r["bandwidth_share"]!) ?? .nan))) % of streaming, "
+                         + "\(Format.number(100 * (Double(r["scattered_share"]!) ?? .nan))) % of scattered reads), "
+                         + "\(r["speedup_vs_dense"]!)× dense")
+        }
     }
 
     /// Fills every KV head (in parallel) and returns each head's unit "relevant" direction.
