@@ -8,9 +8,9 @@ import Approximators
 /// implementation, KV-cache decoding against full recomputation, and the attention seam with exact attention
 /// against plain decoding.
 @Suite struct ForwardTinyModelTests {
-    static func config(_ style: RoPEStyle) -> ModelConfig {
+    static func config(_ style: RoPEStyle, heads: Int = 4) -> ModelConfig {
         ModelConfig(architecture: style == .halfSplit ? "qwen2" : "llama", layerCount: 2, embeddingLength: 32,
-                    feedForwardLength: 48, headCount: 4, kvHeadCount: 2, headDim: 8, vocabularySize: 50,
+                    feedForwardLength: 48, headCount: heads, kvHeadCount: 2, headDim: 8, vocabularySize: 50,
                     contextLength: 64, ropeTheta: 10_000, ropeStyle: style, rmsEpsilon: 1e-5,
                     attentionBias: style == .halfSplit)
     }
@@ -21,8 +21,8 @@ import Approximators
         var raw: [String: [Float]]
     }
 
-    static func tiny(_ style: RoPEStyle, backend: any ComputeBackend = SwiftBackend(), threads: Int = 2) -> Tiny {
-        let c = config(style)
+    static func tiny(_ style: RoPEStyle, heads: Int = 4, backend: any ComputeBackend = SwiftBackend(), threads: Int = 2) -> Tiny {
+        let c = config(style, heads: heads)
         var rng = SeededGenerator(seed: style == .halfSplit ? 2 : 1)
         var raw: [String: [Float]] = [:]
         func values(_ name: String, _ count: Int, scale: Float) -> [Float] {
@@ -117,6 +117,25 @@ import Approximators
         let V = tiny.model.config.vocabularySize
         var worst = 0.0
         for t in Self.ids.indices { for j in 0..<V { worst = max(worst, abs(Double(got[t * V + j]) - want[t][j])) } }
+        #expect(worst < 1e-4, "largest logit difference \(worst)")
+    }
+
+    /// 32 query heads on 2 KV heads (G = 16): prefill attention stacks a group's heads 32 positions at a time
+    /// (`prefillAttentionPositions`), so a 40-token chunk runs two blocks of different widths, the second chunk
+    /// more over cached keys; the logits still match the naive Double forward.
+    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit])
+    func prefillInStackedBlocksMatchesNaiveDouble(style: RoPEStyle) throws {
+        let tiny = Self.tiny(style, heads: 32)
+        #expect(LanguageModel.prefillAttentionPositions(group: tiny.model.config.groupSize) == 32)
+        var rng = SeededGenerator(seed: 9)
+        let ids = (0..<60).map { _ in Int.random(in: 0..<50, using: &rng) }
+        let want = Self.naiveLogits(tiny, ids)
+        let cache = tiny.model.makeCache(capacity: 4)
+        var got = try tiny.model.forward(Array(ids[0..<40]), cache: cache, logits: .all)
+        got += try tiny.model.forward(Array(ids[40...]), cache: cache, logits: .all)
+        let V = tiny.model.config.vocabularySize
+        var worst = 0.0
+        for t in ids.indices { for j in 0..<V { worst = max(worst, abs(Double(got[t * V + j]) - want[t][j])) } }
         #expect(worst < 1e-4, "largest logit difference \(worst)")
     }
 

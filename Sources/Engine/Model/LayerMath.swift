@@ -39,11 +39,25 @@ public enum LayerMath {
         }
     }
 
-    /// gate ← silu(gate) ⊙ up, silu(g) = g / (1 + e^(−g)).
+    /// gate ← silu(gate) ⊙ up, silu(g) = g / (1 + e^(−g)), sixteen elements at a time with `Exp.exp`.
+    ///
+    /// Why not libm's expf: called per element it was ≈ 4 % of a 4096-token Qwen prefill (swiGLU plus expf in
+    /// perf); the SIMD polynomial (relative error ≈ 1e−7) runs the whole row in registers. The tail goes
+    /// through the same polynomial, so an element's result does not depend on its position.
     public static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = g / (1 + expf(-g)) * up[i]
+        let rg = UnsafeMutableRawPointer(gate), ru = UnsafeRawPointer(up)
+        var i = 0
+        while i + 16 <= count {
+            let g = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            rg.storeBytes(of: g / (1 + Exp.exp(-g)) * u, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        if i < count {
+            var g = SIMD16<Float>(), u = g
+            for j in 0..<(count - i) { g[j] = gate[i + j]; u[j] = up[i + j] }
+            let y = g / (1 + Exp.exp(-g)) * u
+            for j in 0..<(count - i) { gate[i + j] = y[j] }
         }
     }
 
