@@ -129,6 +129,21 @@ import Kernels
         }
     }
 
+    /// Q4_K's eight scales and mins decoded at once equal `Dequantize.scaleMin` one sub-block at a time.
+    @Test func q4_KScalesAndMinsMatchScaleMin() {
+        var rng = SeededGenerator(seed: 45)
+        for _ in 0..<500 {
+            let bytes = (0..<12).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            bytes.withUnsafeBytes { raw in
+                let (s, m) = QuantizedDot.q4_KScalesAndMins(raw.baseAddress!)
+                for j in 0..<8 {
+                    let (sj, mj) = Dequantize.scaleMin(raw.baseAddress!, j)
+                    #expect(s[j] == Float(sj) && m[j] == Float(mj), "sub-block \(j) of \(bytes)")
+                }
+            }
+        }
+    }
+
     /// The two spellings of the byte products (pmaddubsw on x86-64, plain Int32 in portable builds) agree on
     /// the total and on each half, at the callers' bound |a·b + a'·b'| ≤ 32 767 (a ≤ 128 against |b| ≤ 127,
     /// and a ≤ 255 against |b| ≤ 64).
