@@ -48,3 +48,34 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/out/replay.csv"))
     }
 }
+
+@Suite struct AttentionBenchmarkTests {
+    /// A small geometry end to end: one row per method and context with the documented columns, dense as the
+    /// reference, MagicPIG and TopK reading fewer bytes than dense, shares and ceilings positive, tables within
+    /// the authors' bound.
+    @Test func measuresEveryMethodAgainstDenseAndTheProbes() throws {
+        var bench = AttentionBenchmark(contexts: [1024, 2048], bits: 8, tables: 40, threads: 2, heads: 8, kvHeads: 2, dim: 32,
+                                       warmupSteps: 1, timedSteps: 3, progress: Progress(quiet: true))
+        bench.probeBytes = 4 << 20
+        let table = try bench.run()
+        #expect(table.columns == AttentionBenchmark.columns)
+        let rows = table.rows.map { Dictionary(uniqueKeysWithValues: zip(table.columns, $0)) }
+        #expect(rows.map { $0["method"] ?? "" } == ["dense", "magicpig", "topk", "dense", "magicpig", "topk"])
+        for row in rows {
+            let number = { (column: String) in Double(row[column] ?? "") ?? .nan }
+            #expect(number("ms_per_step") > 0 && number("bandwidth_share") > 0 && number("scattered_share") > 0)
+            #expect(number("read_bandwidth_gb_per_s") > 0 && number("scattered_read_gb_per_s") > 0)
+            #expect(number("speedup_if_scattered_gb_per_s") > 0)
+            if row["method"] == "dense" {
+                #expect(number("speedup_vs_dense") == 1 && number("cost_fraction") == 1)
+                #expect(number("bytes_per_step") == number("kv_bytes"))
+            } else {
+                #expect(number("bytes_per_step") < number("kv_bytes") && number("cost_fraction") < 1)
+            }
+            if row["method"] == "magicpig" {
+                #expect(number("table_bytes") > 0 && number("table_bytes") <= number("table_bytes_limit"))
+            }
+        }
+        #expect(throws: HarnessError.self) { try AttentionBenchmark(heads: 6, kvHeads: 4, progress: Progress(quiet: true)).run() }
+    }
+}

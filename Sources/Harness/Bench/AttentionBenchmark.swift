@@ -26,6 +26,8 @@ public struct AttentionBenchmark: Sendable {
     public var seed: UInt64
     public var attentionProtocol: AttentionProtocol
     public var progress: Progress
+    /// Bytes of the bandwidth probes' buffer: far larger than the last-level cache (tests use a small one).
+    public var probeBytes = 512 << 20
 
     public init(contexts: [Int] = [4096, 16384, 65536, 131072], bits: Int = 10, tables: Int = 150, threads: Int = 1,
                 dtype: KVDType = .float32, topKFraction: Double = 0.02, heads: Int = 32, kvHeads: Int = 8, dim: Int = 128,
@@ -50,7 +52,8 @@ public struct AttentionBenchmark: Sendable {
     public static let columns = [
         "context", "method", "K", "L", "threads", "dtype", "heads", "kv_heads", "head_dim", "ms_per_step",
         "bytes_per_step", "gb_per_s", "read_bandwidth_gb_per_s", "bandwidth_share", "scattered_read_gb_per_s",
-        "scattered_share", "speedup_vs_dense", "speedup_if_dense_gb_per_s", "cost_fraction", "kv_bytes", "table_bytes",
+        "scattered_share", "speedup_vs_dense", "speedup_if_dense_gb_per_s", "speedup_if_scattered_gb_per_s", "cost_fraction",
+        "kv_bytes", "table_bytes",
         "table_bytes_limit", "build_seconds", "steps",
     ]
 
@@ -60,7 +63,7 @@ public struct AttentionBenchmark: Sendable {
         }
         // One probe for the whole run: its buffer is touched once, then read between the methods' steps.
         progress.say("preparing the read-bandwidth probe (\(threads) thread(s))…")
-        let probe = Bandwidth(rowBytes: dim * dtype.bytesPerElement, every: Self.scatteredEvery, threads: threads)
+        let probe = Bandwidth(bytes: probeBytes, rowBytes: dim * dtype.bytesPerElement, every: Self.scatteredEvery, threads: threads)
         progress.say("read bandwidth: \(Format.number(probe.streaming(repeats: 3))) GB/s streaming, "
                      + "\(Format.number(probe.scattered(repeats: 3))) GB/s in scattered \(dim * dtype.bytesPerElement)-byte rows")
         var table = CSVTable(columns: Self.columns)
@@ -69,7 +72,7 @@ public struct AttentionBenchmark: Sendable {
             let kvBytes = 2 * kvHeads * n * dim * dtype.bytesPerElement
             let limit = tables * n * 4 * kvHeads
             // K/V, tables (≤ limit), TopK scores, one Float copy of a head's middle per builder, the probe.
-            let need = Double(kvBytes + limit + heads * n * 4 + threads * n * dim * 8 + (512 << 20))
+            let need = Double(kvBytes + limit + heads * n * 4 + threads * n * dim * 8 + probeBytes)
             guard need < 0.8 * memory else {
                 progress.say("skipping context \(n): needs about \(Format.number(need / 1e9)) GB of the \(Format.number(memory / 1e9)) GB here")
                 continue
@@ -173,6 +176,11 @@ public struct AttentionBenchmark: Sendable {
                 // The speedup this method would have if its reads ran at dense attention's GB/s: the byte-count
                 // bound that its measured speedup_vs_dense is compared with (scattered rows read slower).
                 "speedup_if_dense_gb_per_s": Format.number(Double(cache.kvBytes) / bytes[m]),
+                // The speedup if this method read its bytes at the scattered probe's rate while dense read at its
+                // measured rate, per step: the ceiling a gathering method's speedup_vs_dense is compared with here.
+                "speedup_if_scattered_gb_per_s": Format.number(median(zip(ms[0], scattered).map { dense, rate in
+                    Double(cache.kvBytes) / bytes[m] * rate / (Double(cache.kvBytes) / (dense * 1e-3) / 1e9)
+                })),
             ]
             for (k, v) in extra[m] { r[k] = v }
             table.append(r)
