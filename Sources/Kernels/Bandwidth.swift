@@ -102,13 +102,13 @@ public final class Bandwidth: @unchecked Sendable {
         return (a0 + a1 + a2 + a3).sum()
     }
 
-    /// Σ of the listed rows (`rowFloats` a multiple of 16), each requested `GroupScores.prefetchRows` rows
-    /// ahead into L2 as the gathers do.
+    /// Σ of the listed rows (`rowFloats` a multiple of 16), requested ahead as the gathers request theirs
+    /// (`ListedRows.request`).
     static func sumRows(_ x: UnsafePointer<Float>, rows: UnsafePointer<Int32>, count: Int, rowFloats d: Int) -> Float {
-        let r = UnsafeRawPointer(x), ahead = GroupScores.prefetchRows
+        let r = UnsafeRawPointer(x), listed = ListedRows(rows: rows)
         var a = SIMD16<Float>()
         for i in 0..<count {
-            if i + ahead < count { Prefetch.readToL2(r + Int(rows[i + ahead]) * d * 4, bytes: d * 4) }
+            listed.request(r, after: i, count: count, rowBytes: d * 4)
             let row = Int(rows[i]) * d * 4
             var c = 0
             while c < d {

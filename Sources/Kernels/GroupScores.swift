@@ -80,13 +80,6 @@ enum GroupScores {
         }
     }
 
-    @inline(__always)
-    static func prefetch<E: KVElement, R: RowIndex>(_: E.Type, _ base: UnsafeRawPointer, _ rows: R, _ i: Int, _ count: Int, _ d: Int) {
-        if R.isScattered && i < count {
-            Prefetch.readToL2(base + rows(i) &* d &* E.dtype.bytesPerElement, bytes: d &* E.dtype.bytesPerElement)
-        }
-    }
-
     // MARK: scores
 
     /// Four queries × two rows per tile.
@@ -100,13 +93,9 @@ enum GroupScores {
         while i < count {
             let two = i + 1 < count
             let r0 = rows(i) &* d, r1 = two ? rows(i + 1) &* d : r0
-            prefetch(E.self, keys, rows, i + prefetchRows, count, d)
-            prefetch(E.self, keys, rows, i + prefetchRows + 1, count, d)
-            if !R.isScattered {
-                let rb = d &* E.dtype.bytesPerElement, a = aheadRows(rb)
-                rows.prefetchAhead(keys, i, ahead: a, count: count, rowBytes: rb)
-                rows.prefetchAhead(keys, i &+ 1, ahead: a, count: count, rowBytes: rb)
-            }
+            let rb = d &* E.dtype.bytesPerElement
+            rows.request(keys, after: i, count: count, rowBytes: rb)
+            rows.request(keys, after: i &+ 1, count: count, rowBytes: rb)
             var a0 = SIMD8<Float>(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0
             var c = 0
             while c < d8 {
@@ -146,12 +135,8 @@ enum GroupScores {
         while i + 8 <= count {
             let r0 = rows(i) &* d, r1 = rows(i + 1) &* d, r2 = rows(i + 2) &* d, r3 = rows(i + 3) &* d
             let r4 = rows(i + 4) &* d, r5 = rows(i + 5) &* d, r6 = rows(i + 6) &* d, r7 = rows(i + 7) &* d
-            if R.isScattered {
-                for p in 0..<8 { prefetch(E.self, keys, rows, i + prefetchRows + p, count, d) }
-            } else {
-                let rb = d &* E.dtype.bytesPerElement, a = Swift.max(8, aheadRows(rb))
-                for p in 0..<8 { rows.prefetchAhead(keys, i &+ p, ahead: a, count: count, rowBytes: rb) }
-            }
+            let rb = d &* E.dtype.bytesPerElement
+            for p in 0..<8 { rows.request(keys, after: i &+ p, count: count, rowBytes: rb, minimumAhead: 8) }
             var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
             var c = 0
             while c < d8 {
@@ -227,13 +212,9 @@ enum GroupScores {
         var i = 0
         while i + 2 <= count {
             let r0 = rows(i) &* d, r1 = rows(i + 1) &* d
-            prefetch(E.self, values, rows, i + prefetchRows, count, d)
-            prefetch(E.self, values, rows, i + prefetchRows + 1, count, d)
-            if !R.isScattered {
-                let rb = d &* E.dtype.bytesPerElement, a = aheadRows(rb)
-                rows.prefetchAhead(values, i, ahead: a, count: count, rowBytes: rb)
-                rows.prefetchAhead(values, i &+ 1, ahead: a, count: count, rowBytes: rb)
-            }
+            let rb = d &* E.dtype.bytesPerElement
+            rows.request(values, after: i, count: count, rowBytes: rb)
+            rows.request(values, after: i &+ 1, count: count, rowBytes: rb)
             let w00 = SIMD8<Float>(repeating: w[i]), w01 = SIMD8<Float>(repeating: w[i + 1])
             let w10 = SIMD8<Float>(repeating: w[stride + i]), w11 = SIMD8<Float>(repeating: w[stride + i + 1])
             let w20 = SIMD8<Float>(repeating: w[2 * stride + i]), w21 = SIMD8<Float>(repeating: w[2 * stride + i + 1])
@@ -286,12 +267,8 @@ enum GroupScores {
         var i = 0
         while i + 4 <= count {
             let r0 = rows(i) &* d, r1 = rows(i + 1) &* d, r2 = rows(i + 2) &* d, r3 = rows(i + 3) &* d
-            if R.isScattered {
-                for p in 0..<4 { prefetch(E.self, values, rows, i + prefetchRows + p, count, d) }
-            } else {
-                let rb = d &* E.dtype.bytesPerElement, a = aheadRows(rb)
-                for p in 0..<4 { rows.prefetchAhead(values, i &+ p, ahead: a, count: count, rowBytes: rb) }
-            }
+            let rb = d &* E.dtype.bytesPerElement
+            for p in 0..<4 { rows.request(values, after: i &+ p, count: count, rowBytes: rb) }
             let w0 = SIMD8<Float>(repeating: w[i]), w1 = SIMD8<Float>(repeating: w[i + 1])
             let w2 = SIMD8<Float>(repeating: w[i + 2]), w3 = SIMD8<Float>(repeating: w[i + 3])
             var c = 0
@@ -328,22 +305,29 @@ enum GroupScores {
 /// How a kernel finds row i: a contiguous range (dense attention, TopK's scan) or a list (the
 /// sparse methods' gather, which prefetches rows ahead because no hardware prefetcher can).
 protocol RowIndex {
-    static var isScattered: Bool { get }
     func callAsFunction(_ i: Int) -> Int
-    /// Requests row i + (a few rows) of `base` ahead of the loop: contiguous scans only.
-    func prefetchAhead(_ base: UnsafeRawPointer, _ i: Int, ahead: Int, count: Int, rowBytes: Int)
+    /// Called as the loop reaches row i of `count`: requests from `base` (rows of `rowBytes` bytes) the row the
+    /// loop will read some rows later, as far ahead as this way of addressing rows needs, and at least
+    /// `minimumAhead` rows (a loop taking that many rows per step). Each kind of row index decides how.
+    func request(_ base: UnsafeRawPointer, after i: Int, count: Int, rowBytes: Int, minimumAhead: Int)
+}
+
+extension RowIndex {
+    @inline(__always) func request(_ base: UnsafeRawPointer, after i: Int, count: Int, rowBytes: Int) {
+        request(base, after: i, count: count, rowBytes: rowBytes, minimumAhead: 1)
+    }
 }
 
 
 struct ContiguousRows: RowIndex {
     let first: Int
-    static var isScattered: Bool { false }
     @inline(__always) func callAsFunction(_ i: Int) -> Int { first &+ i }
     /// The end (absolute row) of the caller's whole scan when it hands the rows over in blocks, so the
     /// rows ahead of a block's last ones are requested too; 0: the block's own end.
     var end: Int = 0
-    @inline(__always) func prefetchAhead(_ base: UnsafeRawPointer, _ i: Int, ahead: Int, count: Int, rowBytes: Int) {
-        let r = first &+ i &+ ahead
+    /// The row `GroupScores.aheadBytes` ahead (into L1), up to the end of the scan.
+    @inline(__always) func request(_ base: UnsafeRawPointer, after i: Int, count: Int, rowBytes: Int, minimumAhead: Int) {
+        let r = first &+ i &+ Swift.max(minimumAhead, GroupScores.aheadRows(rowBytes))
         if r < Swift.max(end, first &+ count) { Prefetch.read(base + r &* rowBytes, bytes: rowBytes) }
     }
 }
@@ -351,7 +335,10 @@ struct ContiguousRows: RowIndex {
 struct ListedRows: RowIndex {
     let rows: UnsafePointer<Int32>
 
-    static var isScattered: Bool { true }
     @inline(__always) func callAsFunction(_ i: Int) -> Int { Int(rows[i]) }
-    @inline(__always) func prefetchAhead(_ base: UnsafeRawPointer, _ i: Int, ahead: Int, count: Int, rowBytes: Int) {}
+    /// The listed row `GroupScores.prefetchRows` ahead (≥ any loop's step), into L2.
+    @inline(__always) func request(_ base: UnsafeRawPointer, after i: Int, count: Int, rowBytes: Int, minimumAhead: Int) {
+        let j = i &+ GroupScores.prefetchRows
+        if j < count { Prefetch.readToL2(base + Int(rows[j]) &* rowBytes, bytes: rowBytes) }
+    }
 }
