@@ -16,7 +16,7 @@ public struct WeightMatrix: @unchecked Sendable {
     let owner: AnyObject
     /// Q5_0 rows re-laid out for decode (`storedForDecode`), `columns / 128 × 88` bytes per row in groups of
     /// four blocks (`planeQ5_0Group`); nil for every other matrix. Prefill still reads `base`.
-    let planes: ByteStorage?
+    private(set) var planes: ByteStorage? = nil
 
     /// A tensor of a GGUF file (2-D; higher dimensions are folded into rows).
     public init(file: GGUFFile, name: String) throws {
@@ -30,7 +30,6 @@ public struct WeightMatrix: @unchecked Sendable {
         rowBytes = info.rowBytes
         base = file.bytes(of: info).baseAddress!
         owner = file
-        planes = nil
     }
 
     /// A Float32 matrix held in memory (tests, small models built by hand).
@@ -43,7 +42,6 @@ public struct WeightMatrix: @unchecked Sendable {
         rowBytes = columns * 4
         base = UnsafeRawPointer(storage.pointer)
         owner = storage
-        planes = nil
     }
 
     /// Raw quantised bytes held in memory, `rows` rows of `type` blocks.
@@ -58,7 +56,6 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rowBytes = rowBytes
         base = UnsafeRawPointer(storage.pointer)
         owner = storage
-        planes = nil
     }
 
     private init(_ matrix: WeightMatrix, planes: ByteStorage) {
@@ -78,7 +75,6 @@ public struct WeightMatrix: @unchecked Sendable {
         rowBytes = columns / type.blockSize * type.blockBytes
         base = UnsafeRawPointer(storage.pointer)
         owner = storage
-        planes = nil
     }
 
     /// The same matrix stored for fast decode. Q5_0 rows whose block count is a multiple of four (every Q5_0
@@ -121,22 +117,25 @@ public struct WeightMatrix: @unchecked Sendable {
     /// 2p + 1 in its high nibble) and 16 bytes of fifth bits (byte j: bit k for element j of block k, bit 4 + k
     /// for element j + 16 of block k).
     static func planeQ5_0Group(_ x: UnsafeRawPointer, into y: UnsafeMutablePointer<UInt8>) {
-        for k in 0..<4 {
-            y[2 * k] = x.load(fromByteOffset: 22 * k, as: UInt8.self)
-            y[2 * k + 1] = x.load(fromByteOffset: 22 * k + 1, as: UInt8.self)
-        }
-        // q ∈ 0..<32 of element j (< 32) of block k.
-        func value(_ k: Int, _ j: Int) -> UInt8 {
-            let (lo, hi) = Dequantize.q5_0Values(x + 22 * k, j & 15)
-            return UInt8(truncatingIfNeeded: (j < 16 ? lo : hi) + 16)
-        }
-        for p in 0..<2 {
-            for j in 0..<32 { y[8 + 32 * p + j] = value(2 * p, j) & 0x0F | (value(2 * p + 1, j) & 0x0F) << 4 }
-        }
-        for j in 0..<16 {
-            var h: UInt8 = 0
-            for k in 0..<4 { h |= (value(k, j) >> 4) << k | (value(k, j + 16) >> 4) << (4 + k) }
-            y[72 + j] = h
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { q in
+            // q[32k + j] ∈ 0..<32: element j of block k, unpacked once.
+            for k in 0..<4 {
+                y[2 * k] = x.load(fromByteOffset: 22 * k, as: UInt8.self)
+                y[2 * k + 1] = x.load(fromByteOffset: 22 * k + 1, as: UInt8.self)
+                for j in 0..<16 {
+                    let (lo, hi) = Dequantize.q5_0Values(x + 22 * k, j)
+                    q[32 * k + j] = UInt8(truncatingIfNeeded: lo + 16)
+                    q[32 * k + j + 16] = UInt8(truncatingIfNeeded: hi + 16)
+                }
+            }
+            for p in 0..<2 {
+                for j in 0..<32 { y[8 + 32 * p + j] = q[64 * p + j] & 0x0F | (q[64 * p + 32 + j] & 0x0F) << 4 }
+            }
+            for j in 0..<16 {
+                var h: UInt8 = 0
+                for k in 0..<4 { h |= (q[32 * k + j] >> 4) << k | (q[32 * k + j + 16] >> 4) << (4 + k) }
+                y[72 + j] = h
+            }
         }
     }
 
