@@ -20,10 +20,10 @@ public final class Bandwidth: @unchecked Sendable {
     private let threads: Int
 
     /// A probe over `bytes` bytes (touched once here, so the timings see reads, not page faults), whose
-    /// scattered read takes rows of `rowBytes` bytes (a multiple of 64), each with probability 1 / `every`
+    /// scattered read takes rows of `rowBytes` bytes (a multiple of 4), each with probability 1 / `every`
     /// (a fixed seeded choice).
     public init(bytes: Int = 512 << 20, rowBytes: Int = 512, every: Int = 16, threads: Int = Parallel.defaultThreadCount) {
-        precondition(rowBytes > 0 && rowBytes % 64 == 0 && every >= 1, "Bandwidth: rows of a multiple of 64 bytes, every ≥ 1")
+        precondition(rowBytes > 0 && rowBytes % 4 == 0 && every >= 1, "Bandwidth: rows of a multiple of 4 bytes, every ≥ 1")
         floats = max(bytes / 4, 1 << 16) & ~63
         // The same memory as the caches it is compared with (huge pages where the kernel allows).
         buffer = LargeAllocation.allocate(byteCount: floats * 4).bindMemory(to: Float.self, capacity: floats)
@@ -102,20 +102,24 @@ public final class Bandwidth: @unchecked Sendable {
         return (a0 + a1 + a2 + a3).sum()
     }
 
-    /// Σ of the listed rows (`rowFloats` a multiple of 16), requested ahead as the gathers request theirs
-    /// (`ListedRows.request`).
+    /// Σ of the listed rows, requested ahead as the gathers request theirs (`ListedRows.request`); 16 floats at a
+    /// time, then one by one for a row whose length is not a multiple of 16 (e.g. 16 fp16 dims, 32 bytes).
     static func sumRows(_ x: UnsafePointer<Float>, rows: UnsafePointer<Int32>, count: Int, rowFloats d: Int) -> Float {
         let r = UnsafeRawPointer(x), listed = ListedRows(rows: rows)
-        var a = SIMD16<Float>()
+        var a = SIMD16<Float>(), tail: Float = 0
         for i in 0..<count {
             listed.request(r, after: i, count: count, rowBytes: d * 4)
             let row = Int(rows[i]) * d * 4
             var c = 0
-            while c < d {
+            while c + 16 <= d {
                 a += r.loadUnaligned(fromByteOffset: row + c * 4, as: SIMD16<Float>.self)
                 c += 16
             }
+            while c < d {
+                tail += r.load(fromByteOffset: row + c * 4, as: Float.self)
+                c += 1
+            }
         }
-        return a.sum()
+        return a.sum() + tail
     }
 }

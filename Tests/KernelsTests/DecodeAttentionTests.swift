@@ -148,8 +148,9 @@ import Testing
 
     /// Both probes read something; the scattered one takes about one row in `every`, and its row sum is the
     /// plain sum of the listed rows.
-    @Test func bandwidthProbes() {
-        let probe = Bandwidth(bytes: 1 << 20, rowBytes: 256, every: 4, threads: 2)
+    @Test(arguments: [256, 32])
+    func bandwidthProbes(rowBytes: Int) {
+        let probe = Bandwidth(bytes: 1 << 20, rowBytes: rowBytes, every: 4, threads: 2)
         #expect(probe.streaming() > 0 && probe.scattered() > 0)
         let total = probe.floats / probe.rowFloats
         #expect(probe.rows.count > total / 8 && probe.rows.count < total / 2)
