@@ -73,7 +73,8 @@ extension Experiment {
     /// Loads the model, answers every prompt, writes accuracy.csv, ruler_table.csv/.md and predictions.jsonl.
     static func runAccuracy(_ config: ExperimentConfig, out: String, options: Options, progress: Progress) throws -> AccuracyRunner.Outcome {
         let spec = config.accuracy
-        let loaded = try ModelLoader.load(name: spec.model, backend: options.backend, threads: options.threads)
+        let loaded = try ModelLoader.load(name: spec.model, backend: options.backend, threads: options.threads,
+                                          kvType: spec.kvType)
         let model = loaded.model
         let codec = try PromptCodec(tokenizer: loaded.tokenizer, chat: spec.chat, stopTokens: model.stopTokens)
         let configurations = try config.methodConfigurations()

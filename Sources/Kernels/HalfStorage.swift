@@ -73,6 +73,50 @@ public enum KVDType: String, Sendable, CaseIterable {
         case .float16: return x.map { Float(Float16($0)) }
         }
     }
+
+    /// x[0..<count] replaced by the values this type stores for them (Float16: rounded to nearest even).
+    public func round(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        guard self == .float16 else { return }
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: SIMD16<Float>(SIMD16<Float16>(v)), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count { x[i] = Float(Float16(x[i])); i += 1 }
+    }
+
+    /// Stores `count` floats as elements [index, index + count) of `base`, rounding to this type.
+    public func store(_ x: UnsafePointer<Float>, count: Int, into base: UnsafeMutableRawPointer, at index: Int) {
+        switch self {
+        case .float32:
+            (base.assumingMemoryBound(to: Float.self) + index).update(from: x, count: count)
+        case .float16:
+            let out = base + index * 2
+            var i = 0
+            while i + 16 <= count {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+                out.storeBytes(of: SIMD16<Float16>(v), toByteOffset: i * 2, as: SIMD16<Float16>.self)
+                i += 16
+            }
+            while i < count { Float16.store(x[i], out, i); i += 1 }
+        }
+    }
+
+    /// Elements [index, index + count) of `base` as Float into `out`.
+    public func load(_ base: UnsafeRawPointer, at index: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .float32:
+            out.update(from: base.assumingMemoryBound(to: Float.self) + index, count: count)
+        case .float16:
+            var i = 0
+            while i + 16 <= count {
+                UnsafeMutableRawPointer(out + i).storeBytes(of: Float16.load16(base, index + i), as: SIMD16<Float>.self)
+                i += 16
+            }
+            while i < count { out[i] = Float16.load1(base, index + i); i += 1 }
+        }
+    }
 }
 
 /// The keys and values of all KV heads of one layer, row-major [kvHeads][capacity][dim] in one
@@ -116,16 +160,8 @@ public final class LayerKV: @unchecked Sendable {
         precondition(kvHead >= 0 && kvHead < kvHeads && start >= 0 && start + rows <= capacity,
                      "LayerKV.write: rows \(start)..<\(start + rows) of head \(kvHead) outside capacity \(capacity)")
         let base = (kvHead * capacity + start) * dim
-        switch dtype {
-        case .float32:
-            (keys.assumingMemoryBound(to: Float.self) + base).update(from: k, count: rows * dim)
-            (values.assumingMemoryBound(to: Float.self) + base).update(from: v, count: rows * dim)
-        case .float16:
-            for i in 0..<(rows * dim) {
-                Float16.store(k[i], keys, base + i)
-                Float16.store(v[i], values, base + i)
-            }
-        }
+        dtype.store(k, count: rows * dim, into: keys, at: base)
+        dtype.store(v, count: rows * dim, into: values, at: base)
         count = max(count, start + rows)
     }
 
@@ -145,8 +181,9 @@ public final class LayerKV: @unchecked Sendable {
 
     private func read(_ p: UnsafeMutableRawPointer, _ h: Int, _ range: Range<Int>) -> [Float] {
         let base = (h * capacity + range.lowerBound) * dim
-        return (0..<(range.count * dim)).map { i in
-            dtype == .float32 ? Float.load1(p, base + i) : Float16.load1(p, base + i)
+        return [Float](unsafeUninitializedCapacity: range.count * dim) { out, n in
+            if let o = out.baseAddress { dtype.load(p, at: base, count: range.count * dim, into: o) }
+            n = range.count * dim
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Kernels
 
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,8 @@ struct BenchModel: ParsableCommand {
     var rounds = 1
     @Option(help: "Compute backend for prefill products: openblas or swift.")
     var backend: BackendChoice = .default
+    @Option(name: .customLong("kv-type"), help: "Our KV cache storage: float16 (llama.cpp's default, which its side keeps) or float32.")
+    var kvType: KVDType = .float16
     @Option(help: "Prompt text, tokenised and repeated to length.")
     var text = ModelBenchmark.defaultTextPath
     @Option(help: "llama.cpp helper to time beside ours; 'none' to skip.")
@@ -61,7 +64,7 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         let bench = ModelBenchmark(models: models, contexts: try parsedContexts(), decodeTokens: decodeTokens,
-                                   threads: threads, repeats: repeats, rounds: rounds, backend: backend, textPath: text,
+                                   threads: threads, repeats: repeats, rounds: rounds, backend: backend, kvType: kvType, textPath: text,
                                    llamaScript: llamacpp == "none" ? nil : llamacpp,
                                    workerExecutable: worker ? nil : Bundle.main.executablePath ?? CommandLine.arguments[0])
         if worker, let idsFile {

@@ -36,6 +36,9 @@ struct Capture: ParsableCommand {
     @Option(help: "Compute backend for prefill products: openblas or swift.")
     var backend: BackendChoice = .default
 
+    @Option(name: .customLong("kv-type"), help: "KV cache storage: float16 (as llama.cpp; the captured K/V are the stored, rounded values) or float32.")
+    var kvType: KVDType = .float16
+
     func parsedLayers() throws -> [Int]? {
         guard let layers else { return nil }
         let parts = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -57,7 +60,7 @@ struct Capture: ParsableCommand {
         do { text = try String(contentsOfFile: promptFile, encoding: .utf8) } catch {
             throw ValidationError("cannot read --prompt-file \(promptFile): \(error.localizedDescription)")
         }
-        let loaded = try ModelLoader.load(name: model, backend: backend, threads: threads)
+        let loaded = try ModelLoader.load(name: model, backend: backend, threads: threads, kvType: kvType)
         let (url, tokenizer, language) = (URL(fileURLWithPath: loaded.path), loaded.tokenizer, loaded.model)
         let prompt = tokenizer.encode(text).map(Int.init)
         guard !prompt.isEmpty else { throw ValidationError("the prompt file has no tokens") }

@@ -31,6 +31,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Compute backend for prefill products: openblas or swift.")
     var backend: BackendChoice = .default
 
+    @Option(name: .customLong("kv-type"), help: "KV cache storage: float16 (as llama.cpp) or float32.")
+    var kvType: KVDType = .float16
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard sink >= 0, local >= 0 else { throw ValidationError("--sink and --local must be non-negative") }
@@ -57,12 +60,13 @@ struct ModelOptions: ParsableArguments {
 
     /// The resolved file, its tokenizer and the model; a missing model is ModelStore's error (it names the fetch command).
     func load() throws -> (path: String, tokenizer: Tokenizer, model: LanguageModel) {
-        let loaded = try ModelLoader.load(name: model, backend: backend, threads: threads)
+        let loaded = try ModelLoader.load(name: model, backend: backend, threads: threads, kvType: kvType)
         return (loaded.path, loaded.tokenizer, loaded.model)
     }
 }
 
 extension BackendChoice: ExpressibleByArgument {}
+extension KVDType: ExpressibleByArgument {}
 
 /// A JSON string literal.
 func jsonString(_ s: String) -> String {

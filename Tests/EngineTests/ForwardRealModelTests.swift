@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Kernels
 @testable import Engine
 
 /// The forward pass on the real models against llama.cpp (scripts/make_forward_fixtures.py wrote the
@@ -46,12 +47,13 @@ import Testing
     static let store = ModelStore()
     static func present(_ name: String) -> Bool { store.isFetched(KnownModel.named(name)!) }
 
-    static func check(_ name: String) throws {
+    /// Both cache types: Float16 is llama.cpp's own (its fixtures were made with it), Float32 the unrounded one.
+    static func check(_ name: String, kvType: KVDType) throws {
         let reference = try reference(name)
-        let model = try LanguageModel(path: store.resolve(name).path, threads: 2)
+        let model = try LanguageModel(path: store.resolve(name).path, threads: 2, kvType: kvType)
         let nll = try model.meanNLL(ids: reference.text_ids)
         let relative = abs(nll - reference.mean_nll) / reference.mean_nll
-        print("\(name): mean NLL \(nll) vs llama.cpp \(reference.mean_nll) (relative difference \(relative))")
+        print("\(name) (\(kvType.rawValue) cache): mean NLL \(nll) vs llama.cpp \(reference.mean_nll) (relative difference \(relative))")
         #expect(relative < 0.01)
 
         for prompt in reference.prompts {
@@ -59,20 +61,20 @@ import Testing
             try session.prefill(prompt.ids)
             let got = try session.greedy(maxTokens: prompt.greedy.count)
             guard let first = got.indices.first(where: { got[$0] != prompt.greedy[$0] }) else {
-                print("\(name): \"\(prompt.question)\": \(got.count) greedy tokens identical")
+                print("\(name) (\(kvType.rawValue)): \"\(prompt.question)\": \(got.count) greedy tokens identical")
                 continue
             }
             let gap = prompt.top2_gap[first]
-            print("\(name): \"\(prompt.question)\": greedy differs from token \(first) (llama.cpp top-2 gap \(gap))")
+            print("\(name) (\(kvType.rawValue)): \"\(prompt.question)\": greedy differs from token \(first) (llama.cpp top-2 gap \(gap))")
             #expect(gap < nearTie, "\(name): greedy continuation differs at token \(first), where llama.cpp's top-2 gap is \(gap)")
         }
     }
 
     @Test(.enabled(if: referenced("smollm2"), "SmolLM2 is not fetched (scripts/fetch_models.sh smollm2), has no fixture, or this is a debug build (use -c release -Xswiftc -enable-testing)"))
-    func smolLM2MatchesLlamaCpp() throws { try Self.check("smollm2") }
+    func smolLM2MatchesLlamaCpp() throws { for type in KVDType.allCases { try Self.check("smollm2", kvType: type) } }
 
     @Test(.enabled(if: referenced("qwen2.5-0.5b"), "Qwen2.5-0.5B is not fetched (scripts/fetch_models.sh qwen2.5-0.5b), has no fixture, or this is a debug build (use -c release -Xswiftc -enable-testing)"))
-    func qwenMatchesLlamaCpp() throws { try Self.check("qwen2.5-0.5b") }
+    func qwenMatchesLlamaCpp() throws { for type in KVDType.allCases { try Self.check("qwen2.5-0.5b", kvType: type) } }
 
     @Test(.enabled(if: present("smollm2"), "SmolLM2 is not fetched (scripts/fetch_models.sh smollm2)"))
     func smolLM2Configuration() throws {

@@ -21,7 +21,8 @@ import Approximators
         var raw: [String: [Float]]
     }
 
-    static func tiny(_ style: RoPEStyle, heads: Int = 4, backend: any ComputeBackend = SwiftBackend(), threads: Int = 2) -> Tiny {
+    static func tiny(_ style: RoPEStyle, heads: Int = 4, backend: any ComputeBackend = SwiftBackend(), threads: Int = 2,
+                     kvType: KVDType = .float16) -> Tiny {
         let c = config(style, heads: heads)
         var rng = SeededGenerator(seed: style == .halfSplit ? 2 : 1)
         var raw: [String: [Float]] = [:]
@@ -46,11 +47,13 @@ import Approximators
                          down: matrix("\(l).d", E, F))
         }
         let weights = ModelWeights(tokenEmbedding: embedding, layers: layers, outputNorm: norm("on", E), output: embedding)
-        return Tiny(model: LanguageModel(config: c, weights: weights, backend: backend, threads: threads), raw: raw)
+        return Tiny(model: LanguageModel(config: c, weights: weights, backend: backend, threads: threads, kvType: kvType),
+                    raw: raw)
     }
 
-    /// The whole sequence at once in Double, straight from the definitions: logits [T × vocabulary].
-    static func naiveLogits(_ tiny: Tiny, _ ids: [Int]) -> [[Double]] {
+    /// The whole sequence at once in Double, straight from the definitions: logits [T × vocabulary]. With a
+    /// Float16 `kvType` the keys (after RoPE) and values are rounded to Float16, as the cache stores them.
+    static func naiveLogits(_ tiny: Tiny, _ ids: [Int], kvType: KVDType = .float32) -> [[Double]] {
         let c = tiny.model.config, w = tiny.raw
         let E = c.embeddingLength, d = c.headDim, H = c.headCount, G = c.groupSize, F = c.feedForwardLength
         func mat(_ name: String, _ x: [Double], rows: Int) -> [Double] {
@@ -79,8 +82,9 @@ import Approximators
         for l in 0..<c.layerCount {
             let n = xs.map { rms($0, "\(l).an") }
             let qs = n.enumerated().map { rope(add(mat("\(l).q", $1, rows: H * d), w["\(l).qb"]), pos: $0) }
-            let ks = n.enumerated().map { rope(add(mat("\(l).k", $1, rows: c.kvHeadCount * d), w["\(l).kb"]), pos: $0) }
-            let vs = n.map { add(mat("\(l).v", $0, rows: c.kvHeadCount * d), w["\(l).vb"]) }
+            func stored(_ x: [Double]) -> [Double] { kvType == .float16 ? x.map { Double(Float16(Float($0))) } : x }
+            let ks = n.enumerated().map { stored(rope(add(mat("\(l).k", $1, rows: c.kvHeadCount * d), w["\(l).kb"]), pos: $0)) }
+            let vs = n.map { stored(add(mat("\(l).v", $0, rows: c.kvHeadCount * d), w["\(l).vb"])) }
             for t in 0..<ids.count {
                 var attended = [Double](repeating: 0, count: H * d)
                 for h in 0..<H {
@@ -104,10 +108,13 @@ import Approximators
 
     static let ids = [3, 17, 42, 8, 8, 29, 0, 49, 11, 23, 5]
 
-    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit])
-    func prefillMatchesNaiveDouble(style: RoPEStyle) throws {
-        let tiny = Self.tiny(style)
-        let want = Self.naiveLogits(tiny, Self.ids)
+    /// Float32 and Float16 caches, each against the naive forward on the keys and values it stores: the
+    /// Float16 run is also checked to differ from the unrounded forward by more than the tolerance, so the
+    /// comparison would see a cache that stored one thing and attended over another.
+    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit], [KVDType.float32, .float16])
+    func prefillMatchesNaiveDouble(style: RoPEStyle, kvType: KVDType) throws {
+        let tiny = Self.tiny(style, kvType: kvType)
+        let want = Self.naiveLogits(tiny, Self.ids, kvType: kvType)
         // Chunks of 4: the second and third chunks attend to cached keys of earlier chunks.
         let cache = tiny.model.makeCache(capacity: 4)
         var got: [Float] = []
@@ -118,18 +125,24 @@ import Approximators
         var worst = 0.0
         for t in Self.ids.indices { for j in 0..<V { worst = max(worst, abs(Double(got[t * V + j]) - want[t][j])) } }
         #expect(worst < 1e-4, "largest logit difference \(worst)")
+        if kvType == .float16 {
+            let unrounded = Self.naiveLogits(tiny, Self.ids)
+            var apart = 0.0
+            for t in Self.ids.indices { for j in 0..<V { apart = max(apart, abs(Double(got[t * V + j]) - unrounded[t][j])) } }
+            #expect(apart > 1e-4, "Float16 cache within \(apart) of the unrounded forward")
+        }
     }
 
     /// 32 query heads on 2 KV heads (G = 16): prefill attention stacks a group's heads 32 positions at a time
     /// (`prefillAttentionPositions`), so a 40-token chunk runs two blocks of different widths, the second chunk
     /// more over cached keys; the logits still match the naive Double forward.
-    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit])
-    func prefillInStackedBlocksMatchesNaiveDouble(style: RoPEStyle) throws {
-        let tiny = Self.tiny(style, heads: 32)
+    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit], [KVDType.float32, .float16])
+    func prefillInStackedBlocksMatchesNaiveDouble(style: RoPEStyle, kvType: KVDType) throws {
+        let tiny = Self.tiny(style, heads: 32, kvType: kvType)
         #expect(LanguageModel.prefillAttentionPositions(group: tiny.model.config.groupSize) == 32)
         var rng = SeededGenerator(seed: 9)
         let ids = (0..<60).map { _ in Int.random(in: 0..<50, using: &rng) }
-        let want = Self.naiveLogits(tiny, ids)
+        let want = Self.naiveLogits(tiny, ids, kvType: kvType)
         let cache = tiny.model.makeCache(capacity: 4)
         var got = try tiny.model.forward(Array(ids[0..<40]), cache: cache, logits: .all)
         got += try tiny.model.forward(Array(ids[40...]), cache: cache, logits: .all)
@@ -139,22 +152,26 @@ import Approximators
         #expect(worst < 1e-4, "largest logit difference \(worst)")
     }
 
-    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit])
-    func cachedDecodeMatchesFullRecompute(style: RoPEStyle) throws {
-        let tiny = Self.tiny(style)
+    /// Float32 to 1e-5; Float16 to 1e-4, because a last-bit difference between the recompute's batched
+    /// products and the steps' can round a key or value to the neighbouring Float16 (2⁻¹¹ relative).
+    @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit], [KVDType.float32, .float16])
+    func cachedDecodeMatchesFullRecompute(style: RoPEStyle, kvType: KVDType) throws {
+        let tiny = Self.tiny(style, kvType: kvType)
+        let tolerance: Float = kvType == .float32 ? 1e-5 : 1e-4
         let session = tiny.model.makeSession()
         try session.prefill(Array(Self.ids[0..<4]), chunkSize: 3)
         for t in 4..<Self.ids.count {
             try session.step(Self.ids[t])
             let full = try tiny.model.forward(Array(Self.ids[0...t]), cache: tiny.model.makeCache(capacity: 1), logits: .last)
             let worst = zip(session.nextLogits, full).map { abs($0 - $1) }.max()!
-            #expect(worst < 1e-5, "step \(t): largest logit difference \(worst)")
+            #expect(worst < tolerance, "step \(t): largest logit difference \(worst)")
         }
     }
 
-    @Test func meanNLLMatchesNaive() throws {
-        let tiny = Self.tiny(.adjacentPairs)
-        let want = Self.naiveLogits(tiny, Self.ids)
+    @Test(arguments: [KVDType.float32, .float16])
+    func meanNLLMatchesNaive(kvType: KVDType) throws {
+        let tiny = Self.tiny(.adjacentPairs, kvType: kvType)
+        let want = Self.naiveLogits(tiny, Self.ids, kvType: kvType)
         var nll = 0.0
         for t in 0..<(Self.ids.count - 1) {
             let m = want[t].max()!

@@ -28,6 +28,59 @@ import Kernels
         }
     }
 
+    /// The KV cache keeps what it was given, rounded to its type, through growth and copies; its Float rows
+    /// for the prefill products, its head snapshots and its decode views all read the same numbers. head_dim 24
+    /// runs the 16-lane conversion and its scalar tail.
+    @Test(arguments: [KVDType.float32, .float16])
+    func kvCacheStoresRoundedRows(dtype: KVDType) {
+        let layers = 2, heads = 3, d = 24, tokens = 37
+        var rng = SeededGenerator(seed: 11)
+        let k = (0..<(tokens * heads * d)).map { _ in Float.random(in: -40...40, using: &rng) }
+        let v = (0..<(tokens * heads * d)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let cache = KVCache(layerCount: layers, kvHeadCount: heads, headDim: d, dtype: dtype, capacity: 4)
+        // Rows 0..<5 of every layer, a growth (which keeps the `count` rows stored so far), then the rest.
+        func store(_ rows: Range<Int>) {
+            k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                for l in 0..<layers {
+                    cache.store(layer: l, start: rows.lowerBound, tokens: rows.count,
+                                keys: kb.baseAddress! + rows.lowerBound * heads * d,
+                                values: vb.baseAddress! + rows.lowerBound * heads * d)
+                }
+            } }
+            cache.setCount(rows.upperBound)
+        }
+        cache.reserve(5)
+        store(0..<5)
+        cache.reserve(tokens)
+        store(5..<tokens)
+        let twin = cache.copy()
+        for l in 0..<layers {
+            let rows = cache.floatRows(layer: l, rows: tokens, threads: 2)
+            for h in 0..<heads {
+                func column(_ x: [Float]) -> [Float] {
+                    var out: [Float] = []
+                    for t in 0..<tokens { let base: Int = (t * heads + h) * d; out += x[base..<(base + d)] }
+                    return dtype.rounded(out)
+                }
+                let wantK = column(k), wantV = column(v)
+                for c in [cache, twin] {
+                    let snapshot = c.headCache(layer: l, head: h)
+                    #expect(snapshot.keys == wantK && snapshot.values == wantV)
+                }
+                #expect(Array(UnsafeBufferPointer(start: rows.keys[h], count: tokens * d)) == wantK)
+                #expect(Array(UnsafeBufferPointer(start: rows.values[h], count: tokens * d)) == wantV)
+                let view = cache.head(layer: l, h)
+                #expect(view.dtype == dtype)
+                #expect(dtype.bytesPerElement == (dtype == .float16 ? 2 : 4))
+            }
+        }
+        if dtype == .float16 { #expect(dtype.rounded(k) != k) }
+        // Rounding in place equals the array rounding.
+        var x = k
+        x.withUnsafeMutableBufferPointer { dtype.round($0.baseAddress!, count: $0.count) }
+        #expect(x == dtype.rounded(k))
+    }
+
     @Test func rmsNormMatchesDouble() {
         var rng = SeededGenerator(seed: 3)
         let n = 67

@@ -193,6 +193,27 @@ import Testing
         }
     }
 
+    /// Cells made with one KV cache type are not reused for another; a folder written before the field
+    /// existed counts as Float32 (what the cache was then).
+    @Test func refusesAFolderMadeWithAnotherKVCacheType() throws {
+        let out = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let config = try Self.config(methods: "[{method: exact}]", setups: "[A]")
+        let float32 = ModelCaptureTests.tinyModel(.halfSplit, vocabulary: 128, context: 2048, kvType: .float32)
+        func run(_ model: LanguageModel) throws -> AccuracyRunner.Outcome {
+            try AccuracyRunner(config: config, model: model, codec: Self.codec, outputFolder: out, progress: Progress(quiet: true)).run()
+        }
+        _ = try run(Self.model)
+        #expect(throws: HarnessError.self) { try run(float32) }
+        // An older fingerprint without the field: Float32 reuses it, Float16 is refused.
+        let path = "\(out)/cells/fingerprint.json"
+        var fields = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        #expect(fields.removeValue(forKey: "kvType") as? String == "float16")
+        try JSONSerialization.data(withJSONObject: fields).write(to: URL(fileURLWithPath: path))
+        #expect(throws: HarnessError.self) { try run(Self.model) }
+        #expect(try run(float32).cellsComputed == 0)  // its cells are taken as Float32 ones and reused
+    }
+
     /// `--finished-only` computes nothing and reports only the samples whose cells are all there.
     @Test func finishedOnlyReportsCompleteSamplesAndComputesNothing() throws {
         let out = Self.folder()
@@ -227,6 +248,9 @@ import Testing
         let grid = try? ConfigParser.parse(yaml: "name: x\nkind: accuracy\nmethods: [{method: magicpig, K: 10, L: [150, 170], dense_layers: [12, 0, 12]}]")
         #expect(try grid?.methodConfigurations().map(\.id) == ["magicpig_K10_L150_dense0-12", "magicpig_K10_L170_dense0-12"])
         #expect(try grid?.methodConfigurations().first?.approximator.parameters["K"] == "10")
+        #expect(error(head + "kv_type: float8")?.field == "kv_type")
+        #expect((try? ConfigParser.parse(yaml: head + "kv_type: float32"))?.accuracy.kvType == .float32)
+        #expect((try? ConfigParser.parse(yaml: head))?.accuracy.kvType == .float16)
         let ok = try? ConfigParser.parse(yaml: head + "tasks: all\nsetups: [a, B]\nlengths: 4096")
         #expect(ok?.accuracy.tasks.count == 13 && ok?.accuracy.setups == [.a, .b] && ok?.accuracy.lengths == [4096])
     }

@@ -10,7 +10,8 @@ import Testing
 /// the capture validates, its tensors equal a one-shot prefill of the whole sequence, and replaying it with
 /// `exact` reproduces the model's attention outputs.
 @Suite struct ModelCaptureTests {
-    static func tinyModel(_ style: RoPEStyle, vocabulary: Int = 50, context: Int = 64) -> LanguageModel {
+    static func tinyModel(_ style: RoPEStyle, vocabulary: Int = 50, context: Int = 64,
+                          kvType: KVDType = .float16) -> LanguageModel {
         let c = ModelConfig(architecture: style == .halfSplit ? "qwen2" : "llama", layerCount: 2, embeddingLength: 32,
                             feedForwardLength: 48, headCount: 4, kvHeadCount: 2, headDim: 8, vocabularySize: vocabulary,
                             contextLength: context, ropeTheta: 10_000, ropeStyle: style, rmsEpsilon: 1e-5,
@@ -31,7 +32,7 @@ import Testing
                          feedForwardNorm: norm(E), gate: matrix(F, E), up: matrix(F, E), down: matrix(E, F))
         }
         return LanguageModel(config: c, weights: ModelWeights(tokenEmbedding: embedding, layers: layers, outputNorm: norm(E), output: embedding),
-                             threads: 2)
+                             threads: 2, kvType: kvType)
     }
 
     @Test(arguments: [RoPEStyle.adjacentPairs, .halfSplit])

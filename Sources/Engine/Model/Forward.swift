@@ -62,6 +62,9 @@ extension LanguageModel {
                 LayerMath.rope(k + t * kvWidth, heads: Hkv, headDim: d, dimensions: c.ropeDimensions,
                                position: start + t, theta: c.ropeTheta, style: c.ropeStyle)
             }
+            // K and V as the cache stores them, for every reader below (llama.cpp's attention reads its f16 cache).
+            cache.dtype.round(k, count: T * kvWidth)
+            cache.dtype.round(v, count: T * kvWidth)
             cache.store(layer: l, start: start, tokens: T, keys: k, values: v)
             if let observer {
                 observer(LayerActivations(
@@ -141,10 +144,8 @@ extension LanguageModel {
     /// head at a time, so the seam with the exact method reproduces this path bit for bit.
     func decodeAttention(_ q: UnsafePointer<Float>, layer: Int, cache: KVCache, length n: Int,
                          into out: UnsafeMutablePointer<Float>) {
-        let d = config.headDim, G = config.groupSize
-        let heads = (0..<config.kvHeadCount).map { g in
-            KVHead(keys: cache.keys(layer: layer, head: g), values: cache.values(layer: layer, head: g), dim: d)
-        }
+        let G = config.groupSize
+        let heads = (0..<config.kvHeadCount).map { cache.head(layer: layer, $0) }
         let lse = UnsafeMutablePointer<Float>.allocate(capacity: config.headCount)
         defer { lse.deallocate() }
         DecodeAttention.attend(queries: q, group: G, heads: heads, rows: 0..<n, threads: threads,
@@ -209,6 +210,7 @@ extension LanguageModel {
         let scale = 1 / Float(d).squareRoot()
         let qp = SendablePointer(UnsafeMutablePointer(mutating: q)), op = SendablePointer(out)
         let backend = self.backend
+        let rows = cache.floatRows(layer: layer, rows: start + T, threads: threads)
         // Later blocks see more keys: hand them out first so the threads finish together.
         Parallel.forEach(Hkv * blocks, threads: threads) { item in
             let b = blocks - 1 - item / Hkv, g = item % Hkv
@@ -219,7 +221,7 @@ extension LanguageModel {
             defer { stacked.deallocate(); scores.deallocate(); result.deallocate() }
             // Row t·G + j: position r0 + t, query head g·G + j (a position's G heads are contiguous in q).
             for t in 0..<rb { (stacked + t * G * d).update(from: qp.pointer + (r0 + t) * H * d + g * G * d, count: G * d) }
-            backend.matrixProduct(m: M, n: width, k: d, a: stacked, lda: d, b: cache.keys(layer: layer, head: g), ldb: d,
+            backend.matrixProduct(m: M, n: width, k: d, a: stacked, lda: d, b: rows.keys[g], ldb: d,
                                   transposeB: true, c: scores, ldc: width)
             for r in 0..<M {
                 let row = scores + r * width, valid = start + r0 + r / G + 1
@@ -227,7 +229,7 @@ extension LanguageModel {
                 Softmax.inPlace(row, count: valid)
                 (row + valid).update(repeating: 0, count: width - valid)
             }
-            backend.matrixProduct(m: M, n: d, k: width, a: scores, lda: width, b: cache.values(layer: layer, head: g),
+            backend.matrixProduct(m: M, n: d, k: width, a: scores, lda: width, b: rows.values[g],
                                   ldb: d, transposeB: false, c: result, ldc: d)
             for t in 0..<rb { (op.pointer + (r0 + t) * H * d + g * G * d).update(from: result + t * G * d, count: G * d) }
         }

@@ -17,19 +17,22 @@ public final class LanguageModel: @unchecked Sendable {
     public let stopTokens: Set<Int>
     /// The mapped file (nil for a model built in memory); weights point into it.
     public let file: GGUFFile?
+    /// How the KV cache stores keys and values: Float16 (the default, as llama.cpp) or Float32.
+    public let kvType: KVDType
 
     public init(config: ModelConfig, weights: ModelWeights, backend: any ComputeBackend = SwiftBackend(),
-                threads: Int = Parallel.defaultThreadCount, stopTokens: Set<Int> = []) {
+                threads: Int = Parallel.defaultThreadCount, stopTokens: Set<Int> = [], kvType: KVDType = .float16) {
         self.config = config
         self.weights = weights
         self.backend = backend
         self.threads = max(1, threads)
         self.stopTokens = stopTokens
         self.file = nil
+        self.kvType = kvType
     }
 
     public init(path: String, backend: any ComputeBackend = SwiftBackend(),
-                threads: Int = Parallel.defaultThreadCount) throws {
+                threads: Int = Parallel.defaultThreadCount, kvType: KVDType = .float16) throws {
         let file = try GGUFFile(path: path)
         config = try ModelConfig(file: file)
         weights = try ModelWeights(file: file, config: config)
@@ -37,6 +40,7 @@ public final class LanguageModel: @unchecked Sendable {
         self.threads = max(1, threads)
         stopTokens = Engine.stopTokenIDs(file: file)
         self.file = file
+        self.kvType = kvType
     }
 
     public func makeSession(seam: AttentionSeam? = nil) -> DecodeSession {
@@ -67,7 +71,7 @@ public final class LanguageModel: @unchecked Sendable {
 
     func makeCache(capacity: Int) -> KVCache {
         KVCache(layerCount: config.layerCount, kvHeadCount: config.kvHeadCount, headDim: config.headDim,
-                capacity: capacity)
+                dtype: kvType, capacity: capacity)
     }
 }
 

@@ -71,6 +71,8 @@ public struct AccuracyRunner {
         var local: Int
         var denseLayers: [Int]
         var maxNewTokens: Int?
+        /// nil in folders written before the field existed, whose caches were Float32.
+        var kvType: String?
     }
 
     public func run() throws -> Outcome {
@@ -289,12 +291,17 @@ public struct AccuracyRunner {
         let fingerprint = Fingerprint(
             model: spec.model, modelTokensContext: model.config.contextLength, taskSeed: spec.taskSeed, chat: spec.chat,
             sink: config.attentionProtocol.sinkTokens, local: config.attentionProtocol.localWindow,
-            denseLayers: config.denseLayers.sorted(), maxNewTokens: spec.maxNewTokens)
+            denseLayers: config.denseLayers.sorted(), maxNewTokens: spec.maxNewTokens, kvType: model.kvType.rawValue)
         let path = "\(outputFolder)/cells/fingerprint.json"
         if let data = FileManager.default.contents(atPath: path) {
-            guard let old = try? JSONDecoder().decode(Fingerprint.self, from: data), old == fingerprint else {
+            guard var old = try? JSONDecoder().decode(Fingerprint.self, from: data) else {
+                throw HarnessError.staleResults(folder: outputFolder, reason: "its cells/fingerprint.json cannot be read")
+            }
+            old.kvType = old.kvType ?? KVDType.float32.rawValue
+            guard old == fingerprint else {
                 throw HarnessError.staleResults(
-                    folder: outputFolder, reason: "its cells were made with another model, task seed, chat setting, protocol or answer length")
+                    folder: outputFolder,
+                    reason: "its cells were made with another model, task seed, chat setting, protocol, answer length or KV cache type (kv_type)")
             }
             return
         }

@@ -31,6 +31,8 @@ public struct ModelBenchmark {
     /// Turns each engine takes per model (see "Rounds").
     public var rounds: Int
     public var backend: BackendChoice
+    /// Our KV cache storage (llama.cpp's side keeps its default, Float16).
+    public var kvType: KVDType
     /// The prompt text, tokenised and repeated.
     public var textPath: String
     /// scripts/bench_model_llamacpp.py, or nil to time this engine only.
@@ -42,7 +44,7 @@ public struct ModelBenchmark {
 
     public init(models: [String] = ["smollm2", "qwen2.5-0.5b"], contexts: [Int] = [512, 4096], decodeTokens: Int = 32,
                 threads: Int = 2, repeats: Int = 2, rounds: Int = 1, backend: BackendChoice = .default,
-                textPath: String = ModelBenchmark.defaultTextPath, llamaScript: String?, python: String = "python3",
+                kvType: KVDType = .float16, textPath: String = ModelBenchmark.defaultTextPath, llamaScript: String?, python: String = "python3",
                 workerExecutable: String? = nil, progress: Progress = Progress()) {
         self.models = models
         self.contexts = contexts
@@ -51,6 +53,7 @@ public struct ModelBenchmark {
         self.repeats = repeats
         self.rounds = rounds
         self.backend = backend
+        self.kvType = kvType
         self.textPath = textPath
         self.llamaScript = llamaScript
         self.python = python
@@ -60,7 +63,7 @@ public struct ModelBenchmark {
 
     public static let defaultTextPath = "/usr/share/common-licenses/GPL-3"
 
-    public static let columns = ["engine", "model", "backend", "phase", "context", "tokens", "seconds", "cpu_seconds", "tokens_per_s",
+    public static let columns = ["engine", "model", "backend", "kv_type", "phase", "context", "tokens", "seconds", "cpu_seconds", "tokens_per_s",
                                  "ratio_vs_llamacpp", "threads", "repeats", "peak_rss_mb", "rss_scope",
                                  "rounds", "ratio_min", "ratio_max", "round_tokens_per_s", "round_ratios"]
 
@@ -69,17 +72,20 @@ public struct ModelBenchmark {
         public var engine: String
         public var model: String
         public var backend: String
+        /// How the engine stored its KV cache ("float16", "float32").
+        public var kvType: String
         public var timings: [PhaseTiming]
         public var peakRSSMegabytes: Double
         public var rssScope: String
         /// Which turn of the engine this was (0-based; see "Rounds").
         public var round: Int
 
-        public init(engine: String, model: String, backend: String, timings: [PhaseTiming], peakRSSMegabytes: Double,
-                    rssScope: String, round: Int = 0) {
+        public init(engine: String, model: String, backend: String, kvType: String = "float16", timings: [PhaseTiming],
+                    peakRSSMegabytes: Double, rssScope: String, round: Int = 0) {
             self.engine = engine
             self.model = model
             self.backend = backend
+            self.kvType = kvType
             self.timings = timings
             self.peakRSSMegabytes = peakRSSMegabytes
             self.rssScope = rssScope
@@ -137,13 +143,13 @@ public struct ModelBenchmark {
         if let workerExecutable {
             let output = try runChild(workerExecutable, workerArguments(model: name, idsFile: idsPath), label: "magicpig \(name)")
             let (timings, rss) = try Self.parseTimings(output, source: "magicpig worker")
-            ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, timings: timings,
-                             peakRSSMegabytes: rss, rssScope: "child process", round: round)
+            ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, kvType: kvType.rawValue,
+                             timings: timings, peakRSSMegabytes: rss, rssScope: "child process", round: round)
         } else {
-            let model = try LanguageModel(path: url.path, backend: backend.make(), threads: threads)
+            let model = try LanguageModel(path: url.path, backend: backend.make(), threads: threads, kvType: kvType)
             let timings = try Self.measure(model: model, ids: ids, contexts: contexts, decodeTokens: decodeTokens,
                                            repeats: repeats, progress: progress)
-            ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, timings: timings,
+            ours = EngineRun(engine: "magicpig", model: name, backend: backend.rawValue, kvType: kvType.rawValue, timings: timings,
                              peakRSSMegabytes: Self.peakRSSMegabytes(), rssScope: "this process", round: round)
         }
         runs.append(ours)
@@ -154,7 +160,8 @@ public struct ModelBenchmark {
             let output = try runChild("/usr/bin/env", [python] + args, label: "llama.cpp \(name)",
                                       hint: "is llama-cpp-python installed? pip install llama-cpp-python, or pass --llamacpp none")
             let (timings, rss) = try Self.parseTimings(output, source: llamaScript)
-            runs.append(EngineRun(engine: "llama.cpp", model: name, backend: "ggml", timings: timings,
+            // The helper leaves llama.cpp's cache at its default, f16 keys and values.
+            runs.append(EngineRun(engine: "llama.cpp", model: name, backend: "ggml", kvType: "float16", timings: timings,
                                   peakRSSMegabytes: rss, rssScope: "child process", round: round))
         }
         return runs
@@ -164,14 +171,15 @@ public struct ModelBenchmark {
     public func workerArguments(model: String, idsFile: String) -> [String] {
         ["bench", "model", "--worker", "--model", model, "--ids-file", idsFile,
          "--contexts", contexts.map(String.init).joined(separator: ","), "--decode-tokens", String(decodeTokens),
-         "--threads", String(threads), "--repeats", String(repeats), "--backend", backend.rawValue]
+         "--threads", String(threads), "--repeats", String(repeats), "--backend", backend.rawValue,
+         "--kv-type", kvType.rawValue]
     }
 
     /// The worker's side: loads `model`, measures it on the ids in `idsFile`, and returns the lines to print.
     public func workerOutput(model name: String, idsFile: String) throws -> String {
         let text = try String(contentsOfFile: idsFile, encoding: .utf8)
         let ids = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" }).compactMap { Int($0) }
-        let loaded = try ModelLoader.load(name: name, backend: backend, threads: threads)
+        let loaded = try ModelLoader.load(name: name, backend: backend, threads: threads, kvType: kvType)
         let timings = try Self.measure(model: loaded.model, ids: ids, contexts: contexts, decodeTokens: decodeTokens,
                                        repeats: repeats, progress: progress)
         return Self.format(timings, peakRSSMegabytes: Self.peakRSSMegabytes())
@@ -248,7 +256,8 @@ public struct ModelBenchmark {
                 // The median round by wall time (the faster of the middle two for an even count).
                 let median = perRound.map(\.1).sorted { $0.seconds < $1.seconds }[(perRound.count - 1) / 2]
                 var row = [
-                    "engine": first.engine, "model": first.model, "backend": first.backend, "phase": t.phase,
+                    "engine": first.engine, "model": first.model, "backend": first.backend, "kv_type": first.kvType,
+                    "phase": t.phase,
                     "context": String(t.context), "tokens": String(median.tokens), "seconds": Format.number(median.seconds),
                     "cpu_seconds": Format.number(median.cpuSeconds), "tokens_per_s": Format.number(median.tokensPerSecond),
                     "threads": String(threads), "repeats": String(repeats),

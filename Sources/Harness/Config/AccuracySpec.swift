@@ -1,4 +1,5 @@
 import Datasets
+import Kernels
 
 /// Where the approximator starts in a RULER prompt (../shared/reference/magicpig.md, "Protocol").
 public enum PromptSetup: String, Sendable, CaseIterable, Codable {
@@ -26,6 +27,8 @@ public struct AccuracySpec: Sendable, Equatable {
     public var setups: [PromptSetup] = [.a]
     /// Caps every task's RULER answer length (tokens_to_generate), e.g. for a quick run; nil keeps RULER's.
     public var maxNewTokens: Int?
+    /// How the model's KV cache stores keys and values (Float16 as llama.cpp; float32 keeps them unrounded).
+    public var kvType: KVDType = .float16
 
     public init() {}
 }

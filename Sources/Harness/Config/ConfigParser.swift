@@ -1,6 +1,7 @@
 import Approximators
 import Datasets
 import Foundation
+import Kernels
 import Yams
 
 /// A config that cannot be used, with where and what to fix.
@@ -27,7 +28,7 @@ public enum ConfigParser {
                                "recall_fraction", "pairs", "threshold", "cosine_step",
                                // kind: accuracy
                                "model", "tasks", "lengths", "samples_per_task", "task_seed", "chat", "setups",
-                               "max_new_tokens"]
+                               "max_new_tokens", "kv_type"]
     static let protocolKeys = ["sink", "local", "dense_layers"]
 
     public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
@@ -251,6 +252,12 @@ public enum ConfigParser {
         if let m = map["max_new_tokens"] {
             guard let v = m.int, v >= 1 else { throw err("max_new_tokens", "expected a positive integer") }
             spec.maxNewTokens = v
+        }
+        if let k = map["kv_type"] {
+            guard let name = k.string, let type = KVDType(rawValue: name) else {
+                throw err("kv_type", "expected float16 or float32")
+            }
+            spec.kvType = type
         }
         return spec
     }

@@ -25,13 +25,14 @@ public enum BackendChoice: String, CaseIterable, Sendable {
 /// One place that turns a model name into a tokenizer and a runnable model, for the CLI and the runners.
 public enum ModelLoader {
     /// A model name (`smollm2`, `qwen2.5-0.5b`) or a GGUF path, resolved by `ModelStore` (a missing model is
-    /// its typed error, which names the fetch command), with its tokenizer and the model on `backend`.
+    /// its typed error, which names the fetch command), with its tokenizer and the model on `backend`, its KV
+    /// cache stored as `kvType`.
     public static func load(name: String, backend: BackendChoice = .default,
-                            threads: Int = Parallel.defaultThreadCount) throws -> LoadedModel {
+                            threads: Int = Parallel.defaultThreadCount, kvType: KVDType = .float16) throws -> LoadedModel {
         let url = try ModelStore().resolve(name)
         let file = try GGUFFile(url: url)
         let tokenizer = try Tokenizer(gguf: file)
-        let model = try LanguageModel(path: url.path, backend: backend.make(), threads: threads)
+        let model = try LanguageModel(path: url.path, backend: backend.make(), threads: threads, kvType: kvType)
         let known = KnownModel.named(name)?.name ?? url.deletingPathExtension().lastPathComponent
         return LoadedModel(name: known, path: url.path, tokenizer: tokenizer, model: model)
     }
