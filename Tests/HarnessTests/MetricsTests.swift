@@ -64,3 +64,16 @@ import Testing
         #expect(t.text == "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n1,2\n")
     }
 }
+
+/// The machine block of every manifest.
+@Suite struct MachineInfoTests {
+    @Test func vectorExtensionsComeFromTheFlags() {
+        let avx2 = "fpu vme sse4_2 avx f16c fma avx2 bmi2"
+        #expect(MachineInfo.vectorExtensions(flags: avx2) == ["sse4_2", "avx", "avx2", "fma", "f16c"])
+        let zen4 = avx2 + " avx512f avx512dq avx512bw avx512vl avx512_bf16 avx512_vnni"
+        #expect(MachineInfo.vectorExtensions(flags: zen4).suffix(4) == ["avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16"])
+        // Whole flags only: avx512 prefixes do not count as avx512f.
+        #expect(MachineInfo.vectorExtensions(flags: "avx512 avx5") == [])
+        #expect(MachineInfo.current().cores >= 1)
+    }
+}

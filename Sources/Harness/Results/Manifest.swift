@@ -70,18 +70,39 @@ public struct MachineInfo: Codable, Sendable {
     public var cpu: String
     public var cores: Int
     public var memoryGB: Double
+    /// The CPU's vector extensions among `MachineInfo.knownExtensions` (/proc/cpuinfo flags): the same "AMD
+    /// EPYC" name has come with AVX2 only and with AVX-512 + VNNI on different days, and llama.cpp's speed and
+    /// our native build's code follow the flags. nil in manifests written before the field existed.
+    public var vectorExtensions: [String]?
+
+    /// Flags that change what the kernels (ours, OpenBLAS's, llama.cpp's) run.
+    public static let knownExtensions = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
+                                         "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "asimd", "asimddp"]
 
     public static func current() -> MachineInfo {
         let info = ProcessInfo.processInfo
         var cpu = "unknown"
-        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let colon = line.firstIndex(of: ":") {
-            cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        var extensions: [String]?
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
+            let lines = text.split(separator: "\n")
+            if let line = lines.first(where: { $0.hasPrefix("model name") }), let colon = line.firstIndex(of: ":") {
+                cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            if let line = lines.first(where: { $0.hasPrefix("flags") || $0.hasPrefix("Features") }),
+               let colon = line.firstIndex(of: ":") {
+                extensions = vectorExtensions(flags: String(line[line.index(after: colon)...]))
+            }
         }
         return MachineInfo(hostname: info.hostName, os: info.operatingSystemVersionString, cpu: cpu,
                            cores: info.activeProcessorCount,
-                           memoryGB: (Double(info.physicalMemory) / 1_073_741_824 * 10).rounded() / 10)
+                           memoryGB: (Double(info.physicalMemory) / 1_073_741_824 * 10).rounded() / 10,
+                           vectorExtensions: extensions)
+    }
+
+    /// The known extensions present in a /proc/cpuinfo flags list, in `knownExtensions` order.
+    public static func vectorExtensions(flags: String) -> [String] {
+        let present = Set(flags.split(whereSeparator: \.isWhitespace).map(String.init))
+        return knownExtensions.filter(present.contains)
     }
 }
 
