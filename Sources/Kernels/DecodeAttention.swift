@@ -131,7 +131,7 @@ public enum DecodeAttention {
         // the same way in either tile, so results do not change.
         let gs = GroupScores.padsLastQueries(g) ? g + 1 : g
         let qs = UnsafeMutablePointer<Float>.allocate(capacity: gs * d)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: gs * B)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: 2 * gs * B)
         defer { qs.deallocate(); scores.deallocate() }
         for i in 0..<(g * d) { qs[i] = queries[i] * scale }
         (qs + g * d).update(repeating: 0, count: (gs - g) * d)
@@ -143,30 +143,53 @@ public enum DecodeAttention {
         let acc = padded ?? state.accumulators + item * g * d
         for j in 0..<g { m[j] = -.infinity; l[j] = 0 }
         acc.update(repeating: 0, count: gs * d)
-        var start = rows.lowerBound
-        while start < rows.upperBound {
+        // Block b's scores are computed while block b − 1's V rows are summed (`computeAndAccumulate`, for
+        // groups in whole four-query tiles), so `scores` is double-buffered: `current` gets block b's, `previous`
+        // holds block b − 1's weights. Each block's rescaling still happens between its V sum and the next
+        // block's, as in the two-pass order, so the results are the same bits.
+        let fused = GroupScores.fusesPasses(gs)
+        var current = scores, previous = scores + gs * B
+        var start = rows.lowerBound, previousStart = 0, previousCount = 0
+        while start < rows.upperBound || previousCount > 0 {
             let b = min(B, rows.upperBound - start)
             // K rows, then V rows, are requested 2 KB ahead of the loop, across block ends (`end`).
-            GroupScores.compute(E.self, keys: kb, rows: ContiguousRows(first: start, end: rows.upperBound), count: b, dim: d, queries: qs,
-                                queryCount: gs, stride: B, into: scores)
-            for j in 0..<g {
-                let s = scores + j * B
-                let newMax = max(m[j], Softmax.maximum(s, count: b))
-                if newMax > m[j] {
-                    // e^{m_old − m_new} rescales what was accumulated under the old maximum (0 at first).
-                    let factor = m[j] == -.infinity ? 0 : expf(m[j] - newMax)
-                    if factor != 1 {
-                        l[j] *= factor
-                        Vector.scale(acc + j * d, by: factor, count: d)
-                    }
-                    m[j] = newMax
+            let keyRows = ContiguousRows(first: start, end: rows.upperBound)
+            let valueRows = ContiguousRows(first: previousStart, end: rows.upperBound)
+            if fused && b > 0 && previousCount > 0 {
+                GroupScores.computeAndAccumulate(E.self, keys: kb, keyRows: keyRows, keyCount: b, values: vb,
+                                                 valueRows: valueRows, valueCount: previousCount, dim: d, queries: qs,
+                                                 queryCount: gs, stride: B, scores: current, weights: previous, into: acc)
+            } else {
+                if previousCount > 0 {
+                    GroupScores.accumulate(E.self, values: vb, rows: valueRows, count: previousCount, dim: d,
+                                           weights: previous, queryCount: gs, stride: B, into: acc)
                 }
-                Softmax.subtract(m[j], s, count: b)
-                l[j] += Exp.exp(s, into: s, count: b)
+                if b > 0 {
+                    GroupScores.compute(E.self, keys: kb, rows: keyRows, count: b, dim: d, queries: qs,
+                                        queryCount: gs, stride: B, into: current)
+                }
             }
-            GroupScores.accumulate(E.self, values: vb, rows: ContiguousRows(first: start, end: rows.upperBound), count: b, dim: d,
-                                   weights: scores, queryCount: gs, stride: B, into: acc)
-            start += b
+            if b > 0 {
+                for j in 0..<g {
+                    let s = current + j * B
+                    let newMax = max(m[j], Softmax.maximum(s, count: b))
+                    if newMax > m[j] {
+                        // e^{m_old − m_new} rescales what was accumulated under the old maximum (0 at first).
+                        let factor = m[j] == -.infinity ? 0 : expf(m[j] - newMax)
+                        if factor != 1 {
+                            l[j] *= factor
+                            Vector.scale(acc + j * d, by: factor, count: d)
+                        }
+                        m[j] = newMax
+                    }
+                    Softmax.subtract(m[j], s, count: b)
+                    l[j] += Exp.exp(s, into: s, count: b)
+                }
+            }
+            swap(&current, &previous)
+            previousStart = start
+            previousCount = max(b, 0)
+            start += max(b, 0)
         }
         if let padded { (state.accumulators + item * g * d).update(from: padded, count: g * d) }
     }
