@@ -188,8 +188,8 @@ public enum DecodeAttention {
             }
             swap(&current, &previous)
             previousStart = start
-            previousCount = max(b, 0)
-            start += max(b, 0)
+            previousCount = b
+            start += b
         }
         if let padded { (state.accumulators + item * g * d).update(from: padded, count: g * d) }
     }
