@@ -59,6 +59,10 @@ import Testing
             (["bench", "model", "--contexts", "0"], "--contexts"),
             (["bench", "model", "--repeats", "0"], "--repeats"),
             (["bench", "model", "--backend", "gpu"], "--backend"),
+            (["generate", "--prompt", "Hi", "--kv-type", "float8"], "--kv-type"),
+            (["perplexity", "--text-file", file, "--kv-type", "bf16"], "--kv-type"),
+            (["capture", "--prompt-file", file, "--decode-steps", "2", "--out", "x.h5", "--kv-type", "int8"], "--kv-type"),
+            (["bench", "model", "--kv-type", "half"], "--kv-type"),
         ]
         for (args, expected) in cases {
             let r = try cli.magicpig(args, environment: empty)
