@@ -103,6 +103,14 @@ public enum KVDType: String, Sendable, CaseIterable {
         }
     }
 
+    /// Elements [index, index + count) of `base` as a Float array.
+    public func floats(_ base: UnsafeRawPointer, at index: Int, count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { out, filled in
+            if let o = out.baseAddress { load(base, at: index, count: count, into: o) }
+            filled = count
+        }
+    }
+
     /// Elements [index, index + count) of `base` as Float into `out`.
     public func load(_ base: UnsafeRawPointer, at index: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
         switch self {
@@ -180,11 +188,7 @@ public final class LayerKV: @unchecked Sendable {
     public func values(kvHead: Int, rows range: Range<Int>) -> [Float] { read(values, kvHead, range) }
 
     private func read(_ p: UnsafeMutableRawPointer, _ h: Int, _ range: Range<Int>) -> [Float] {
-        let base = (h * capacity + range.lowerBound) * dim
-        return [Float](unsafeUninitializedCapacity: range.count * dim) { out, n in
-            if let o = out.baseAddress { dtype.load(p, at: base, count: range.count * dim, into: o) }
-            n = range.count * dim
-        }
+        dtype.floats(p, at: (h * capacity + range.lowerBound) * dim, count: range.count * dim)
     }
 
     /// Start of head h's keys / values (element 0 of row 0).

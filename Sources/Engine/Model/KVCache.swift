@@ -34,6 +34,9 @@ public final class KVCache: @unchecked Sendable {
 
     private var rowBytes: Int { headDim * dtype.bytesPerElement }
 
+    /// Index of (layer, KV head) in `keys` and `values`.
+    private func slot(_ layer: Int, _ h: Int) -> Int { layer * kvHeadCount + h }
+
     /// Makes room for `tokens` tokens in all, doubling so appends stay amortised O(1).
     func reserve(_ tokens: Int) {
         guard tokens > capacity else { return }
@@ -56,7 +59,7 @@ public final class KVCache: @unchecked Sendable {
 
     /// One head's rows as the decode kernels read them (valid while the cache neither grows nor is freed).
     func head(layer: Int, _ h: Int) -> KVHead {
-        KVHead(keys: keys[layer * kvHeadCount + h], values: values[layer * kvHeadCount + h], dim: headDim, dtype: dtype)
+        KVHead(keys: keys[slot(layer, h)], values: values[slot(layer, h)], dim: headDim, dtype: dtype)
     }
 
     /// Writes token rows [start, start + tokens) of one layer from K and V laid out [tokens × kvHeads·headDim],
@@ -65,7 +68,7 @@ public final class KVCache: @unchecked Sendable {
         precondition(start + tokens <= capacity)
         let width = kvHeadCount * headDim
         for h in 0..<kvHeadCount {
-            let kd = keys[layer * kvHeadCount + h], vd = values[layer * kvHeadCount + h]
+            let kd = keys[slot(layer, h)], vd = values[slot(layer, h)]
             for t in 0..<tokens {
                 dtype.store(k + t * width + h * headDim, count: headDim, into: kd, at: (start + t) * headDim)
                 dtype.store(v + t * width + h * headDim, count: headDim, into: vd, at: (start + t) * headDim)
@@ -80,16 +83,16 @@ public final class KVCache: @unchecked Sendable {
     /// against the ≈ 0.1 s of a chunk's attention products).
     func floatRows(layer: Int, rows: Int, threads: Int) -> FloatRows {
         precondition(rows <= capacity)
-        let raw = (0..<kvHeadCount).map { (keys[layer * kvHeadCount + $0], values[layer * kvHeadCount + $0]) }
+        let heads = (0..<kvHeadCount).map { slot(layer, $0) }
         if dtype == .float32 {
-            return FloatRows(keys: raw.map { UnsafePointer($0.0.assumingMemoryBound(to: Float.self)) },
-                             values: raw.map { UnsafePointer($0.1.assumingMemoryBound(to: Float.self)) }, owned: [])
+            return FloatRows(keys: heads.map { UnsafePointer(keys[$0].assumingMemoryBound(to: Float.self)) },
+                             values: heads.map { UnsafePointer(values[$0].assumingMemoryBound(to: Float.self)) }, owned: [])
         }
         let n = rows * headDim
         let copies = (0..<(2 * kvHeadCount)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1)) }
         let cp = copies.map(SendablePointer.init)
         Parallel.forEach(2 * kvHeadCount, threads: threads) { i in
-            let j = layer * self.kvHeadCount + i / 2
+            let j = heads[i / 2]
             self.dtype.load(i % 2 == 0 ? self.keys[j] : self.values[j], at: 0, count: n, into: cp[i].pointer)
         }
         return FloatRows(keys: stride(from: 0, to: copies.count, by: 2).map { UnsafePointer(copies[$0]) },
@@ -112,14 +115,8 @@ public final class KVCache: @unchecked Sendable {
 
     /// One head's cache as the approximators take it (the stored values, as Float).
     public func headCache(layer: Int, head: Int) -> HeadCacheSnapshot {
-        let n = count * headDim, i = layer * kvHeadCount + head, dtype = self.dtype
-        func read(_ p: UnsafeMutableRawPointer) -> [Float] {
-            [Float](unsafeUninitializedCapacity: n) { out, filled in
-                if let o = out.baseAddress { dtype.load(p, at: 0, count: n, into: o) }
-                filled = n
-            }
-        }
-        return HeadCacheSnapshot(keys: read(keys[i]), values: read(values[i]))
+        let n = count * headDim, i = slot(layer, head)
+        return HeadCacheSnapshot(keys: dtype.floats(keys[i], at: 0, count: n), values: dtype.floats(values[i], at: 0, count: n))
     }
 }
 
