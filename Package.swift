@@ -14,8 +14,25 @@ let cpuFlags = targetCPU == "portable" ? [] : ["-target-cpu", targetCPU]
 // A portable build also selects the kernels' plain integer products over the byte multiply-adds, which need
 // SSSE3 (QuantizedDot.bytePairSums).
 let portableDefine: [SwiftSetting] = targetCPU == "portable" ? [.define("MAGICPIG_PORTABLE_CPU")] : []
+
+// A native build on an x86-64 CPU with AVX512-VNNI (and VL) may call `vpdpbusd` directly (Kernels/ByteProducts.swift):
+// LLVM reaches it only through an intrinsic, which fails to compile for a CPU without it, so the manifest looks at the
+// build machine's /proc/cpuinfo and defines MAGICPIG_AVX512_VNNI only where the instruction exists. The define changes
+// no result (the integer sums are exact either way); MAGICPIG_VNNI=off turns it off for a comparison.
+func buildMachineHasVNNI() -> Bool {
+    guard targetCPU == "native", ProcessInfo.processInfo.environment["MAGICPIG_VNNI"] != "off",
+          let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    let flags = Set(flagsLine.split(separator: " ").map(String.init))
+    return flags.contains("avx512_vnni") && flags.contains("avx512vl")
+}
+#if arch(x86_64)
+let vnniDefine: [SwiftSetting] = buildMachineHasVNNI() ? [.define("MAGICPIG_AVX512_VNNI", .when(configuration: .release))] : []
+#else
+let vnniDefine: [SwiftSetting] = []
+#endif
 let optimised: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
-    + portableDefine
+    + portableDefine + vnniDefine
 
 let package = Package(
     name: "magicpig",

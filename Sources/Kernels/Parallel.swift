@@ -15,6 +15,7 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
+        if usesPool(workers), WorkerPool.shared.run(workers: workers, count: count, { _, i in body(i) }) { return }
         let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
@@ -37,6 +38,7 @@ extension Parallel {
             for i in 0..<count { body(0, i) }
             return
         }
+        if usesPool(workers), WorkerPool.shared.run(workers: workers, count: count, body) { return }
         let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while true {
@@ -46,6 +48,15 @@ extension Parallel {
             }
         }
     }
+
+    /// Whether a region of `workers` threads goes to the spinning `WorkerPool`: only when every worker can
+    /// have a core (spinning helpers on an oversubscribed machine would take time from the working ones) and
+    /// `MAGICPIG_WORKER_POOL=off` is not set (Dispatch only, for comparison). Otherwise, and while the pool
+    /// runs another region (a nested or concurrent call), Dispatch's `concurrentPerform` runs it.
+    static func usesPool(_ workers: Int) -> Bool { poolEnabled && workers <= processorCount }
+
+    private static let processorCount = ProcessInfo.processInfo.activeProcessorCount
+    private static let poolEnabled = ProcessInfo.processInfo.environment["MAGICPIG_WORKER_POOL"] != "off"
 
     /// Workers `forEach(_:threads:_:)` with a worker index uses for `count` items.
     public static func workers(_ count: Int, threads: Int) -> Int { max(1, min(max(1, threads), count)) }

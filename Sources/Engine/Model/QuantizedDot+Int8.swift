@@ -1,3 +1,5 @@
+import Kernels
+
 /// Integer dot products of quantised weight rows with a `QuantizedActivation`: per 32-element block the
 /// products q_w·q_x are summed in Int32, then scaled once by the weight's and the activation's scales.
 ///
@@ -35,13 +37,17 @@ extension QuantizedDot {
     /// j < 16 and lanes 4..<8 to the sum over j ≥ 16.
     ///
     /// Callers guarantee |a[2i]·b[2i] + a[2i+1]·b[2i+1]| ≤ 32767 for every i (the kernels' operands are at most
-    /// 128 × 127 or 127 × 32). On x86-64 the sums go through `bytePairSumsSaturating` (pmaddubsw; a build for
+    /// 128 × 127 or 127 × 32). A native build on a CPU with AVX512-VNNI sums groups of four products with one
+    /// `vpdpbusd` (`ByteProducts.quadSums`, lanes as described). Elsewhere on x86-64 the sums go through
+    /// `bytePairSumsSaturating` (pmaddubsw; a build for
     /// the baseline by another route than `portable` still gets the right integers, from a scalar loop); a portable
     /// build (`MAGICPIG_TARGET_CPU=portable`, SSE2 without SSSE3's pmaddubsw) and other architectures take
     /// `bytePairSumsPlain`. Both give the same integers (a test checks it).
     @inline(__always)
     static func bytePairSums(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>) -> SIMD8<Int32> {
-        #if arch(x86_64) && !MAGICPIG_PORTABLE_CPU
+        #if MAGICPIG_AVX512_VNNI
+        ByteProducts.quadSums(SIMD8(), a, b)
+        #elseif arch(x86_64) && !MAGICPIG_PORTABLE_CPU
         bytePairSumsSaturating(a, b)
         #else
         bytePairSumsPlain(a, b)
