@@ -33,6 +33,10 @@ let vnniDefine: [SwiftSetting] = []
 #endif
 let optimised: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
     + portableDefine + vnniDefine
+// The executable and the test targets are compiled for the same CPU: in a release build a kernel can be inlined into
+// them (a test calling a block function, cross-module optimisation), and an intrinsic such as vpdpbusd cannot be
+// compiled for the baseline CPU.
+let sameCPU: [SwiftSetting] = [.unsafeFlags(cpuFlags, .when(configuration: .release))]
 
 let package = Package(
     name: "magicpig",
@@ -79,17 +83,18 @@ let package = Package(
         // The thin command line.
         .executableTarget(
             name: "magicpig",
-            dependencies: ["Harness", "Datasets", "Approximators", "Engine", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Harness", "Datasets", "Approximators", "Engine", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: sameCPU),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: sameCPU),
         .testTarget(name: "ApproximatorsTests", dependencies: ["Approximators", "Kernels"],
-                    resources: [.copy("Fixtures")]),
+                    resources: [.copy("Fixtures")], swiftSettings: sameCPU),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Kernels"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Approximators"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Datasets", "Approximators", "Engine", "Kernels"]),
-        .testTarget(name: "magicpigTests", dependencies: ["magicpig"]),
+                    resources: [.copy("Fixtures")], swiftSettings: sameCPU),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Approximators"], resources: [.copy("Fixtures")], swiftSettings: sameCPU),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine"], swiftSettings: sameCPU),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Datasets", "Approximators", "Engine", "Kernels"], swiftSettings: sameCPU),
+        .testTarget(name: "magicpigTests", dependencies: ["magicpig"], swiftSettings: sameCPU),
     ],
     swiftLanguageModes: [.v6]
 )

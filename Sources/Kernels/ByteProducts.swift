@@ -30,5 +30,14 @@ public enum ByteProducts {
         let r = Builtin.int_x86_avx512_vpdpbusd_256(acc._storage._value, av._storage._value, bv._storage._value)
         return unsafeBitCast(r, to: SIMD8<Int32>.self)
     }
+
+    /// `quadSums` of two registers, each 32 bytes held as eight UInt32 lanes (`a` unsigned, `b` signed bytes).
+    /// Byte-wise work on the operands is best done in such lanes: bitwise operations on SIMD32<UInt8> compiled
+    /// to loops inserting one byte at a time.
+    @inlinable @inline(__always)
+    public static func quadSums(_ acc: SIMD8<Int32>, _ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>) -> SIMD8<Int32> {
+        let r = Builtin.int_x86_avx512_vpdpbusd_256(acc._storage._value, a._storage._value, b._storage._value)
+        return unsafeBitCast(r, to: SIMD8<Int32>.self)
+    }
     #endif
 }

@@ -82,7 +82,7 @@ import Kernels
                     // Q8_0: [d][32 × Int8]
                     var ref: Int32 = 0
                     for j in 0..<32 { ref += Int32(Int8(bitPattern: u[2 + j])) * q[x0 + j] }
-                    #expect(QuantizedDot.q8_0Block(p, a.quants + x0) == ref, "Q8_0 trial \(trial) block \(block)")
+                    #expect(QuantizedDot.q8_0Block(p, a, x0) == ref, "Q8_0 trial \(trial) block \(block)")
                     // Q4_0: [d][16 nibble pairs], value q − 8; Q4_1: [d][m][16], value q.
                     var ref40: Int32 = 0, ref41: Int32 = 0
                     for j in 0..<16 {
@@ -144,7 +144,7 @@ import Kernels
         }
     }
 
-    /// The two spellings of the byte products (pmaddubsw on x86-64, plain Int32 in portable builds) agree on
+    /// The spellings of the byte products (vpdpbusd, pmaddubsw, plain Int32 in portable builds) agree on
     /// the total and on each half, at the callers' bound |a·b + a'·b'| ≤ 32 767 (a ≤ 128 against |b| ≤ 127,
     /// and a ≤ 255 against |b| ≤ 64).
     @Test func bytePairSpellingsAgree() {
@@ -153,15 +153,18 @@ import Kernels
             let wide = trial % 2 == 0
             let a = (0..<32).map { _ in UInt8.random(in: 0...(wide ? 255 : 128), using: &rng) }
             let b = (0..<32).map { _ in Int8.random(in: wide ? -64...64 : -127...127, using: &rng) }
-            let (s, p) = a.withUnsafeBufferPointer { ap in
+            // `bytePairSums` is the spelling this build uses: vpdpbusd in a native release build on a CPU with
+            // AVX512-VNNI (`swift test -c release`), pmaddubsw otherwise on x86-64.
+            let (s, p, d) = a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
                     (QuantizedDot.bytePairSumsSaturating(ap.baseAddress!, bp.baseAddress!),
-                     QuantizedDot.bytePairSumsPlain(ap.baseAddress!, bp.baseAddress!))
+                     QuantizedDot.bytePairSumsPlain(ap.baseAddress!, bp.baseAddress!),
+                     QuantizedDot.bytePairSums(ap.baseAddress!, bp.baseAddress!))
                 }
             }
             var first: Int32 = 0, second: Int32 = 0
             for j in 0..<16 { first += Int32(a[j]) * Int32(b[j]); second += Int32(a[j + 16]) * Int32(b[j + 16]) }
-            for lanes in [s, p] {
+            for lanes in [s, p, d] {
                 #expect(lanes.lowHalf.wrappedSum() == first && lanes.highHalf.wrappedSum() == second, "trial \(trial)")
             }
         }

@@ -18,6 +18,9 @@ final class QuantizedActivation: @unchecked Sendable {
     /// 6 bits multiply |q| (unsigned) by the weight with q's sign (`QuantizedDot.bytePairSums`).
     let magnitudes: UnsafeMutablePointer<UInt8>
     let signs: UnsafeMutablePointer<Int8>
+    /// Σq over each 16-element half block (two per block): the offset terms of the VNNI kernels, which multiply
+    /// the unsigned stored weight (q_w + offset) by q and subtract offset·Σq (`QuantizedDot+VNNI.swift`).
+    let halfSums: UnsafeMutablePointer<Int32>
 
     static let blockSize = 32
 
@@ -31,6 +34,7 @@ final class QuantizedActivation: @unchecked Sendable {
         sums = .allocate(capacity: max(blocks, 1))
         magnitudes = .allocate(capacity: max(count, 1))
         signs = .allocate(capacity: max(count, 1))
+        halfSums = .allocate(capacity: max(2 * blocks, 1))
         for b in 0..<blocks {
             let xb = x + b * Self.blockSize, qb = quants + b * Self.blockSize
             var amax: Float = 0
@@ -42,11 +46,13 @@ final class QuantizedActivation: @unchecked Sendable {
                 let q = Int8((xb[j] * inverse).rounded())    // roundf, as ggml
                 qb[j] = q
                 sum &+= Int32(q)
+                if j == 15 { halfSums[2 * b] = sum }
                 signs[b * Self.blockSize + j] = q < 0 ? -1 : 0
                 magnitudes[b * Self.blockSize + j] = q.magnitude
             }
             scales[b] = d
             sums[b] = d * Float(sum)
+            halfSums[2 * b + 1] = sum &- halfSums[2 * b]
         }
     }
 
@@ -56,5 +62,6 @@ final class QuantizedActivation: @unchecked Sendable {
         sums.deallocate()
         magnitudes.deallocate()
         signs.deallocate()
+        halfSums.deallocate()
     }
 }

@@ -107,23 +107,26 @@ extension QuantizedDot {
         var b = 0
         while b + 4 <= blocks {
             let w0 = row + 34 * b, w1 = w0 + 34, w2 = w1 + 34, w3 = w2 + 34
-            let x = a.quants + 32 * b
-            let sums = floats(q8_0Block(w0, x), q8_0Block(w1, x + 32), q8_0Block(w2, x + 64), q8_0Block(w3, x + 96))
+            let x = 32 * b
+            let sums = floats(q8_0Block(w0, a, x), q8_0Block(w1, a, x + 32), q8_0Block(w2, a, x + 64), q8_0Block(w3, a, x + 96))
             acc += sums * halves(w0, w1, w2, w3, at: 0) * four(a.scales + b)
             b += 4
         }
         var tail: Float = 0
         for b in b..<blocks {
             let block = row + 34 * b
-            tail += half(block, 0) * a.scales[b] * Float(q8_0Block(block, a.quants + 32 * b))
+            tail += half(block, 0) * a.scales[b] * Float(q8_0Block(block, a, 32 * b))
         }
         return acc.sum() + tail
     }
 
     /// Σ q_w·q_x as |q_w| against sign(q_w)·q_x: |q_w| ≤ 128 (a stored −128 included) and |q_x| ≤ 127.
     @inline(__always)
-    static func q8_0Block(_ block: UnsafeRawPointer, _ x: UnsafePointer<Int8>) -> Int32 {
-        let w = (block + 2).assumingMemoryBound(to: Int8.self)
+    static func q8_0Block(_ block: UnsafeRawPointer, _ a: QuantizedActivation, _ first: Int) -> Int32 {
+        #if MAGICPIG_AVX512_VNNI
+        return q8_0BlockVNNI(block, a, first)
+        #else
+        let w = (block + 2).assumingMemoryBound(to: Int8.self), x = a.quants + first
         var magnitudes = SIMD32<UInt8>()
         return withUnsafeMutableBytes(of: &magnitudes) { raw in
             let m = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -136,6 +139,7 @@ extension QuantizedDot {
                 return bytePairSums(m, s).wrappedSum()
             }
         }
+        #endif
     }
 
     /// Q4_1: value = d·q + m, so a block adds d·d_x·Σ q·q_x + m·Σx; low nibbles are elements 0..<16, high 16..<32.
@@ -162,6 +166,9 @@ extension QuantizedDot {
     /// Σ q_w·q_x over the block whose activation starts at element `first`, as |q_x| against sign(q_x)·q_w.
     @inline(__always)
     static func q4_1Block(_ block: UnsafeRawPointer, _ a: QuantizedActivation, _ first: Int) -> Int32 {
+        #if MAGICPIG_AVX512_VNNI
+        return nibbleBlockVNNI(block + 4, a, first)
+        #else
         let q = (block + 4).assumingMemoryBound(to: UInt8.self), sign = a.signs + first
         return withSignedBlock { s in
             for j in 0..<16 {
@@ -170,6 +177,7 @@ extension QuantizedDot {
             }
             return bytePairSums(a.magnitudes + first, s).wrappedSum()
         }
+        #endif
     }
 
     // Four blocks' values built from named scalars: a `for u in 0..<4` loop writing SIMD4 lanes was left rolled
@@ -212,6 +220,9 @@ extension QuantizedDot {
 
     @inline(__always)
     static func q4_0Block(_ block: UnsafeRawPointer, _ a: QuantizedActivation, _ first: Int) -> Int32 {
+        #if MAGICPIG_AVX512_VNNI
+        return nibbleBlockVNNI(block + 2, a, first) &- 8 &* blockSum(a, first)
+        #else
         let q = (block + 2).assumingMemoryBound(to: UInt8.self), sign = a.signs + first
         return withSignedBlock { s in
             for j in 0..<16 {
@@ -220,6 +231,7 @@ extension QuantizedDot {
             }
             return bytePairSums(a.magnitudes + first, s).wrappedSum()
         }
+        #endif
     }
 
     /// Q5_0: value = d·(q − 16), the fifth bit of element j in bit j of a u32 (how Qwen2.5's attention and FFN
@@ -278,6 +290,9 @@ extension QuantizedDot {
     @inline(__always)
     static func q5_0PlanarBlock(_ planes: UnsafePointer<UInt8>, _ high: UnsafePointer<UInt8>, _ k: Int,
                                 _ a: QuantizedActivation, _ first: Int) -> Int32 {
+        #if MAGICPIG_AVX512_VNNI
+        return q5_0PlanarBlockVNNI(planes, high, k, a, first)
+        #else
         let plane = planes + 32 * (k >> 1), shift = UInt8(4 * (k & 1)), bit = UInt8(k)
         let sign = a.signs + first
         return withSignedBlock { s in
@@ -289,6 +304,7 @@ extension QuantizedDot {
             }
             return bytePairSums(a.magnitudes + first, s).wrappedSum()
         }
+        #endif
     }
 
     /// Q4_K: per 32-element sub-block s, value = d·scale_s·q − dmin·min_s; each sub-block is one activation block.
@@ -335,6 +351,9 @@ extension QuantizedDot {
     /// high nibbles against block `block` + 1.
     @inline(__always)
     static func q4_KGroup(_ q: UnsafePointer<UInt8>, _ a: QuantizedActivation, _ block: Int) -> (Int32, Int32) {
+        #if MAGICPIG_AVX512_VNNI
+        return q4_KGroupVNNI(q, a, block)
+        #else
         let sign = a.signs + 32 * block
         let lo = withSignedBlock { s in
             for j in 0..<32 { s[j] = signed(Int8(bitPattern: q[j] & 0x0F), sign[j]) }
@@ -345,6 +364,7 @@ extension QuantizedDot {
             return bytePairSums(a.magnitudes + 32 * block + 32, s).wrappedSum()
         }
         return (lo, hi)
+        #endif
     }
 
     /// Q6_K: value = d·scale·(q − 32), one signed scale per 16 elements. Element 128h + 32k + l (h < 2, k < 4,
@@ -389,6 +409,9 @@ extension QuantizedDot {
     @inline(__always)
     static func q6_KQuarter(_ ql: UnsafePointer<UInt8>, _ qh: UnsafePointer<UInt8>, _ k: Int,
                             _ a: QuantizedActivation, _ block: Int) -> (Int32, Int32) {
+        #if MAGICPIG_AVX512_VNNI
+        return q6_KQuarterVNNI(ql, qh, k, a, block)
+        #else
         let low = ql + 32 * (k & 1), lowShift = UInt8(4 * (k >> 1)), highShift = UInt8(2 * k)
         let sign = a.signs + 32 * block
         let sums = withSignedBlock { s in
@@ -399,5 +422,6 @@ extension QuantizedDot {
             return bytePairSums(a.magnitudes + 32 * block, s)
         }
         return (sums.lowHalf.wrappedSum(), sums.highHalf.wrappedSum())
+        #endif
     }
 }
