@@ -16,20 +16,23 @@ if [ "$what" = captures ] || [ "$what" = figures ] || [ "$what" = all ]; then
     bash scripts/fetch_models.sh all
     mkdir -p captures
     L=/usr/share/common-licenses
+    # The committed paper figures (results/paper-*) were made from Float32-cache captures, before Float16 became
+    # the engine's default (eighth session); --kv-type float32 keeps this script reproducing them.
+    KV="--kv-type float32"
     if [ ! -f captures/smollm2-gpl3-8k.h5 ]; then
-        $B capture --model smollm2 --prompt-file $L/GPL-3 --decode-steps 16 \
+        $B capture --model smollm2 $KV --prompt-file $L/GPL-3 --decode-steps 16 \
             --layers 0,4,8,12,16,20,24,29 --out captures/smollm2-gpl3-8k.h5
     fi
     if [ ! -f captures/qwen-licences-17k.h5 ]; then
         cat $L/GPL-3 $L/GPL-2 $L/LGPL-2.1 > captures/licences-prompt.txt
-        $B capture --model qwen2.5-0.5b --prompt-file captures/licences-prompt.txt --decode-steps 16 \
+        $B capture --model qwen2.5-0.5b $KV --prompt-file captures/licences-prompt.txt --decode-steps 16 \
             --layers 0,4,8,12,16,20,23 --out captures/qwen-licences-17k.h5
     fi
     if [ ! -f captures/qwen-niah-mk2-4k.h5 ]; then
         $B task --name niah_multikey_2 --length 4096 --model qwen2.5-0.5b --index 0 \
             | python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["prompt"])' \
             > captures/qwen-niah-mk2-4k-prompt.txt
-        $B capture --model qwen2.5-0.5b --prompt-file captures/qwen-niah-mk2-4k-prompt.txt --decode-steps 12 \
+        $B capture --model qwen2.5-0.5b $KV --prompt-file captures/qwen-niah-mk2-4k-prompt.txt --decode-steps 12 \
             --out captures/qwen-niah-mk2-4k.h5
     fi
 fi
