@@ -12,23 +12,12 @@ import Builtin
 /// (`MAGICPIG_AVX512_VNNI`, set by Package.swift from the build machine's /proc/cpuinfo); callers keep their
 /// portable spelling for every other build. The sums are exact integers, so either path gives the same results.
 public enum ByteProducts {
-    /// Whether `quadSums` exists in this build.
-    public static var hasVNNI: Bool {
-        #if MAGICPIG_AVX512_VNNI
-        true
-        #else
-        false
-        #endif
-    }
-
     #if MAGICPIG_AVX512_VNNI
     /// acc + (Σ_{k<4} a[4i+k]·b[4i+k]) in lane i, for 32 unsigned bytes `a` and 32 signed bytes `b`; no
     /// intermediate saturates (unlike pmaddubsw's Int16 pair sums).
     @inlinable @inline(__always)
     public static func quadSums(_ acc: SIMD8<Int32>, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> SIMD8<Int32> {
-        let av = a.loadUnaligned(as: SIMD8<Int32>.self), bv = b.loadUnaligned(as: SIMD8<Int32>.self)
-        let r = Builtin.int_x86_avx512_vpdpbusd_256(acc._storage._value, av._storage._value, bv._storage._value)
-        return unsafeBitCast(r, to: SIMD8<Int32>.self)
+        quadSums(acc, a.loadUnaligned(as: SIMD8<UInt32>.self), b.loadUnaligned(as: SIMD8<UInt32>.self))
     }
 
     /// `quadSums` of two registers, each 32 bytes held as eight UInt32 lanes (`a` unsigned, `b` signed bytes).

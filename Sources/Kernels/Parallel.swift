@@ -9,21 +9,7 @@ public enum Parallel {
     /// Runs body(i) for i in 0..<count on up to `threads` threads. Work items are handed out
     /// dynamically, so uneven items (heads with large sample sets) balance.
     public static func forEach(_ count: Int, threads: Int = defaultThreadCount, _ body: @Sendable (Int) -> Void) {
-        guard count > 0 else { return }
-        let workers = min(max(1, threads), count)
-        if workers == 1 {
-            for i in 0..<count { body(i) }
-            return
-        }
-        if usesPool(workers), WorkerPool.shared.run(workers: workers, count: count, { _, i in body(i) }) { return }
-        let next = AtomicCounter()
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let i = next.increment()
-                if i >= count { break }
-                body(i)
-            }
-        }
+        forEach(count, threads: threads) { _, i in body(i) }
     }
 }
 
@@ -33,7 +19,7 @@ extension Parallel {
     /// would be cold each time.
     public static func forEach(_ count: Int, threads: Int = defaultThreadCount, _ body: @Sendable (_ worker: Int, _ item: Int) -> Void) {
         guard count > 0 else { return }
-        let workers = min(max(1, threads), count)
+        let workers = Parallel.workers(count, threads: threads)
         if workers == 1 {
             for i in 0..<count { body(0, i) }
             return

@@ -30,7 +30,6 @@ final class WorkerPool: @unchecked Sendable {
     private let finishedHelpers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     private let sleep = NSCondition()
-    private let spawnLock = NSLock()
     private var helperCount = 0
     // Written by the caller before the epoch is published, read by helpers after they acquire it.
     private var itemCount = 0
@@ -81,10 +80,9 @@ final class WorkerPool: @unchecked Sendable {
         work(worker: worker, body: body)
     }
 
+    /// Called only by the thread holding `busy`, so helpers are never spawned twice.
     private func ensureHelpers(_ n: Int) {
         guard helperCount < n else { return }
-        spawnLock.lock()
-        defer { spawnLock.unlock() }
         // A new helper starts from the region before the one about to be published, or it would miss that one.
         let seen = epoch.load(ordering: .relaxed) >> 16
         while helperCount < n {
