@@ -15,24 +15,32 @@ let cpuFlags = targetCPU == "portable" ? [] : ["-target-cpu", targetCPU]
 // SSSE3 (QuantizedDot.bytePairSums).
 let portableDefine: [SwiftSetting] = targetCPU == "portable" ? [.define("MAGICPIG_PORTABLE_CPU")] : []
 
-// A native build on an x86-64 CPU with AVX512-VNNI (and VL) may call `vpdpbusd` directly (Kernels/ByteProducts.swift):
-// LLVM reaches it only through an intrinsic, which fails to compile for a CPU without it, so the manifest looks at the
-// build machine's /proc/cpuinfo and defines MAGICPIG_AVX512_VNNI only where the instruction exists. The define changes
-// no result (the integer sums are exact either way); MAGICPIG_VNNI=off turns it off for a comparison.
-func buildMachineHasVNNI() -> Bool {
-    guard targetCPU == "native", ProcessInfo.processInfo.environment["MAGICPIG_VNNI"] != "off",
+// A native build on an x86-64 CPU may use what that CPU has beyond the instructions LLVM picks by itself, decided from
+// the build machine's /proc/cpuinfo (never for a portable or named-CPU build):
+// - MAGICPIG_AVX512_VNNI (avx512_vnni + avx512vl): `vpdpbusd` called directly (Kernels/ByteProducts.swift). LLVM
+//   reaches it only through an intrinsic, which fails to compile for a CPU without it. No result changes (the integer
+//   sums are exact either way); MAGICPIG_VNNI=off turns it off for a comparison.
+// - MAGICPIG_WIDE_REGISTERS (avx512f + avx512vl: 32 vector registers of 512 bits): the gathers' tiles that keep more
+//   accumulators in registers than AVX2's sixteen hold (Kernels/GroupScores.swift). Same bits either way (each
+//   product and sum is the same operation in the same order); MAGICPIG_WIDE_REGISTERS=off for a comparison.
+func buildMachineHas(_ wanted: [String], unless switchOff: String) -> Bool {
+    guard targetCPU == "native", ProcessInfo.processInfo.environment[switchOff] != "off",
           let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
     let flags = Set(flagsLine.split(separator: " ").map(String.init))
-    return flags.contains("avx512_vnni") && flags.contains("avx512vl")
+    return wanted.allSatisfy(flags.contains)
 }
 #if arch(x86_64)
-let vnniDefine: [SwiftSetting] = buildMachineHasVNNI() ? [.define("MAGICPIG_AVX512_VNNI", .when(configuration: .release))] : []
+let vnniDefine: [SwiftSetting] = buildMachineHas(["avx512_vnni", "avx512vl"], unless: "MAGICPIG_VNNI")
+    ? [.define("MAGICPIG_AVX512_VNNI", .when(configuration: .release))] : []
+let wideDefine: [SwiftSetting] = buildMachineHas(["avx512f", "avx512vl"], unless: "MAGICPIG_WIDE_REGISTERS")
+    ? [.define("MAGICPIG_WIDE_REGISTERS", .when(configuration: .release))] : []
 #else
 let vnniDefine: [SwiftSetting] = []
+let wideDefine: [SwiftSetting] = []
 #endif
 let optimised: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
-    + portableDefine + vnniDefine
+    + portableDefine + vnniDefine + wideDefine
 // The executable and the test targets are compiled for the same CPU: in a release build a kernel can be inlined into
 // them (a test calling a block function, cross-module optimisation), and an intrinsic such as vpdpbusd cannot be
 // compiled for the baseline CPU.

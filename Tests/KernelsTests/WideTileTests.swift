@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import Kernels
+
+/// The wide tiles (taken in native builds on AVX-512 CPUs, `GroupScores.wideTiles`) against the narrow ones every
+/// other build runs: the same bits, for both storage types, listed and contiguous rows, head dims with and without
+/// tails (of 64 for the V sum, of 8 for the dots) and row counts across the wide V sum's chunks. The tests call
+/// both forms explicitly, so they check the wide path on any CPU and in any build.
+@Suite struct WideTileTests {
+    static let dims = [8, 20, 64, 72, 128, 200]
+    static let counts = [1, 2, 3, 4, 7, 301, 700]
+
+    /// One head of `n` rows of any dim (LayerKV takes multiples of 16 only), stored as `dtype`.
+    final class Rows {
+        let keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer
+        let head: KVHead
+        init(dim d: Int, rows n: Int, dtype: KVDType) {
+            var g = SeededGenerator(seed: UInt64(d * 1000 + n))
+            let k = g.gaussians(n * d), v = g.gaussians(n * d)
+            let bytes = max(n * d, 1) * dtype.bytesPerElement
+            keys = .allocate(byteCount: bytes, alignment: 64)
+            values = .allocate(byteCount: bytes, alignment: 64)
+            for i in 0..<(n * d) {
+                switch dtype {
+                case .float32: Float.store(k[i], keys, i); Float.store(v[i], values, i)
+                case .float16: Float16.store(k[i], keys, i); Float16.store(v[i], values, i)
+                }
+            }
+            head = KVHead(keys: keys, values: values, dim: d, dtype: dtype)
+        }
+        deinit { keys.deallocate(); values.deallocate() }
+    }
+
+    /// `n` ascending rows, about one in three.
+    static func listed(_ n: Int, seed: UInt64) -> [Int32] {
+        var g = SeededGenerator(seed: seed)
+        var rows: [Int32] = [], r: Int32 = 0
+        while rows.count < n {
+            if g.next() % 3 == 0 { rows.append(r) }
+            r += 1
+        }
+        return rows
+    }
+
+    @Test(arguments: KVDType.allCases, [false, true])
+    func fourByFourScoresEqualTwoRowTiles(dtype: KVDType, listedRows: Bool) {
+        for d in Self.dims {
+            for count in Self.counts {
+                let list = Self.listed(count, seed: UInt64(count))
+                let n = listedRows ? Int(list.last! + 1) : count
+                let storage = Rows(dim: d, rows: n, dtype: dtype), head = storage.head
+                var g = SeededGenerator(seed: 5)
+                let q = g.gaussians(4 * d)
+                var narrow = [Float](repeating: .nan, count: 4 * count), wide = narrow
+                list.withUnsafeBufferPointer { lp in
+                    q.withUnsafeBufferPointer { qp in
+                        func run<R: RowIndex>(_ rows: R) {
+                            narrow.withUnsafeMutableBufferPointer { out in
+                                var i = 0
+                                while i < count {
+                                    Self.scoresStep(dtype, head, rows, count, qp.baseAddress!, out.baseAddress!, at: i)
+                                    i += 2
+                                }
+                            }
+                            wide.withUnsafeMutableBufferPointer { out in
+                                switch dtype {
+                                case .float32:
+                                    GroupScores.scoresFourByFour(Float.self, head.keys, rows, count, d, qp.baseAddress!, count, out.baseAddress!)
+                                case .float16:
+                                    GroupScores.scoresFourByFour(Float16.self, head.keys, rows, count, d, qp.baseAddress!, count, out.baseAddress!)
+                                }
+                            }
+                        }
+                        if listedRows { run(ListedRows(rows: lp.baseAddress!)) } else { run(ContiguousRows(first: 0)) }
+                    }
+                }
+                withExtendedLifetime(storage) {}
+                #expect(wide.map(\.bitPattern) == narrow.map(\.bitPattern), "d \(d), count \(count)")
+                #expect(!wide.contains { $0.isNaN }, "every score written, d \(d), count \(count)")
+            }
+        }
+    }
+
+    @Test(arguments: KVDType.allCases, [false, true])
+    func registerVSumsEqualRowOuterSums(dtype: KVDType, listedRows: Bool) {
+        for d in Self.dims {
+            for count in Self.counts {
+                let list = Self.listed(count, seed: UInt64(count))
+                let n = listedRows ? Int(list.last! + 1) : count
+                let storage = Rows(dim: d, rows: n, dtype: dtype), head = storage.head
+                var g = SeededGenerator(seed: 6)
+                // Some zero weights, as MagicPIG gives the rows outside a query's S.
+                let w = g.gaussians(4 * count).map { $0 < -0.5 ? 0 : $0 }
+                let start = g.gaussians(4 * d)
+                var narrow = start, wide = start
+                list.withUnsafeBufferPointer { lp in
+                    w.withUnsafeBufferPointer { wp in
+                        func run<R: RowIndex>(_ rows: R) {
+                            narrow.withUnsafeMutableBufferPointer { acc in
+                                var i = 0
+                                while i < count {
+                                    Self.sumStep(dtype, head, rows, count, wp.baseAddress!, acc.baseAddress!, at: i)
+                                    i += 2
+                                }
+                            }
+                            wide.withUnsafeMutableBufferPointer { acc in
+                                switch dtype {
+                                case .float32:
+                                    GroupScores.accumulateFourWide(Float.self, head.values, rows, count, d, wp.baseAddress!, count, acc.baseAddress!)
+                                case .float16:
+                                    GroupScores.accumulateFourWide(Float16.self, head.values, rows, count, d, wp.baseAddress!, count, acc.baseAddress!)
+                                }
+                            }
+                        }
+                        if listedRows { run(ListedRows(rows: lp.baseAddress!)) } else { run(ContiguousRows(first: 0)) }
+                    }
+                }
+                withExtendedLifetime(storage) {}
+                #expect(wide.map(\.bitPattern) == narrow.map(\.bitPattern), "d \(d), count \(count)")
+                #expect(wide != start, "the sum added something, d \(d), count \(count)")
+            }
+        }
+    }
+
+    /// The narrow tiles, step by step (what `scoresFour` and `accumulateFour` run without wide registers).
+    static func scoresStep<R: RowIndex>(_ dtype: KVDType, _ head: KVHead, _ rows: R, _ count: Int,
+                                        _ q: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, at i: Int) {
+        switch dtype {
+        case .float32: GroupScores.scoresFourStep(Float.self, head.keys, rows, count, head.dim, q, count, out, at: i)
+        case .float16: GroupScores.scoresFourStep(Float16.self, head.keys, rows, count, head.dim, q, count, out, at: i)
+        }
+    }
+
+    static func sumStep<R: RowIndex>(_ dtype: KVDType, _ head: KVHead, _ rows: R, _ count: Int,
+                                     _ w: UnsafePointer<Float>, _ acc: UnsafeMutablePointer<Float>, at i: Int) {
+        switch dtype {
+        case .float32: GroupScores.accumulateFourStep(Float.self, head.values, rows, count, head.dim, w, count, acc, at: i)
+        case .float16: GroupScores.accumulateFourStep(Float16.self, head.values, rows, count, head.dim, w, count, acc, at: i)
+        }
+    }
+}
