@@ -80,13 +80,16 @@ public final class MagicPIGDecode: @unchecked Sendable {
         queries.withUnsafeBufferPointer { qb in
             let q = SendablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!))
             if !layout.middle.isEmpty {
-                // Query hashing: with one W, every head in one product (W, 768 KB at d 128 K10 L150,
-                // read once per six heads); else each KV head's group with its own W.
-                let items = sharedProjection ? 1 : hkv, rowsPerItem = sharedProjection ? heads : g
+                // Query hashing: with one W, the heads in one product per worker (W, 768 KB at d 128 K10 L150,
+                // read once per worker rather than once per head; a product's rows do not depend on how the
+                // heads are split, so the codes do not either); else each KV head's group with its own W.
+                let items = sharedProjection ? Parallel.workers(heads, threads: threads) : hkv
                 Parallel.forEach(items, threads: threads) { item in
-                    let first = item * rowsPerItem
-                    self.projections[item].codes(q.pointer + first * d, rows: rowsPerItem, projected: pp.pointer + first * kl,
-                                                 into: cp.pointer + first * L)
+                    let first = sharedProjection ? heads * item / items : item * g
+                    let rows = sharedProjection ? heads * (item + 1) / items - first : g
+                    self.projections[sharedProjection ? 0 : item].codes(q.pointer + first * d, rows: rows,
+                                                                          projected: pp.pointer + first * kl,
+                                                                          into: cp.pointer + first * L)
                 }
             }
             // One item per KV head: its GQA group's queries share each gathered row (`MagicPIGIndex`).

@@ -73,8 +73,10 @@ struct MagicPIGIndex: Sendable {
             }
             // The union in row order, with each row's ‖k̃‖ gathered once for the group (in row
             // order; read per query behind a membership test it missed the cache at random).
+            // unionPosition[r]: where middle row r sits in the union (set for the union's rows only).
             let base = Int32(middle.lowerBound)
             let unionNorms = scratch.norms.reserve(capacity)
+            let unionPosition = scratch.unionPositions.reserve(middle.count)
             middleNorms.withUnsafeBufferPointer { norms in
                 for w in 0..<words {
                     var any: UInt64 = 0
@@ -83,6 +85,7 @@ struct MagicPIGIndex: Sendable {
                         let r = w * 64 + any.trailingZeroBitCount
                         rows[u] = base + Int32(r)
                         unionNorms[u] = norms[r]
+                        unionPosition[r] = Int32(truncatingIfNeeded: u)
                         u += 1
                         any &= any &- 1
                     }
@@ -107,16 +110,22 @@ struct MagicPIGIndex: Sendable {
                 let qNorm = Vector.norm(qj, count: d)
                 let qMean = keyMean.withUnsafeBufferPointer { Vector.dot(qj, $0.baseAddress!, count: d) }
                 let bits = sampled + j * words, unionNorms = scratch.norms.pointer
-                // Branch-free compaction of the union to T ∪ S_j: every row is written at m,
-                // and m advances for members only (a membership branch mispredicted often).
-                for i in t..<u {
-                    let r = Int(rows[i]) - middle.lowerBound
-                    let member = Int(truncatingIfNeeded: (bits[r >> 6] >> UInt64(r & 63)) & 1)
-                    let dot = dj[i], denominator = qNorm * unionNorms[i]
-                    // A zero query or a key equal to k̄ has no angle; treat it as orthogonal.
-                    let cosine = denominator > 0 ? (dot - qMean) / denominator : 0
-                    lj[m] = dot * scale - logWeight(cosine); rj[m] = rows[i]; position[m] = Int32(i)
-                    m += member
+                let unionPosition = scratch.unionPositions.pointer
+                // S_j's rows straight from its bitmap, in row order (the union's order), each found in the
+                // union by its position: the logits of members only. (Before, every union row was scored
+                // and kept or dropped branch-free: with the group's four queries that is three times the
+                // rows, and the ln(u + 1e−4) table's L2 misses were most of it.)
+                for w in 0..<words {
+                    var word = bits[w]
+                    while word != 0 {
+                        let i = Int(unionPosition[w &* 64 &+ word.trailingZeroBitCount])
+                        let dot = dj[i], denominator = qNorm * unionNorms[i]
+                        // A zero query or a key equal to k̄ has no angle; treat it as orthogonal.
+                        let cosine = denominator > 0 ? (dot - qMean) / denominator : 0
+                        lj[m] = dot * scale - logWeight(cosine); rj[m] = rows[i]; position[m] = Int32(truncatingIfNeeded: i)
+                        m += 1
+                        word &= word &- 1
+                    }
                 }
                 bits.update(repeating: 0, count: words)
             }
@@ -160,6 +169,8 @@ final class MagicPIGScratch: @unchecked Sendable {
     let weights = Scratch<Float>()
     let positions = Scratch<Int32>()
     let norms = Scratch<Float>()
+    /// Per middle row, its index in the union (valid for the union's rows).
+    let unionPositions = Scratch<Int32>()
     /// Per query j: rows of T ∪ S_j at rows.pointer + j·capacity, their logits (probabilities
     /// after the step) at logits.pointer + j·capacity.
     let rows = Scratch<Int32>()
