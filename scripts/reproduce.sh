@@ -49,6 +49,9 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
     $B bench replay --threads 2 --repeats 3 --out results/bench/replay-t2.csv
     $B bench attention --threads 1 --out results/bench/attention-t1.csv
     $B bench attention --threads 2 --out results/bench/attention-t2.csv
+    $B bench attention --threads 1 --dtype float16 --out results/bench/attention-fp16-t1.csv
+    $B bench attention --threads 2 --dtype float16 --out results/bench/attention-fp16-t2.csv
     python3 scripts/plot.py results/bench/replay-t1.csv results/bench/replay-t2.csv \
-        results/bench/attention-t1.csv results/bench/attention-t2.csv
+        results/bench/attention-t1.csv results/bench/attention-t2.csv \
+        results/bench/attention-fp16-t1.csv results/bench/attention-fp16-t2.csv
 fi

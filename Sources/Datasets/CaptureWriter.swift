@@ -42,6 +42,9 @@ public final class CaptureWriter {
         // until the child exited: a flaky failure whenever a test or the Harness started a process
         // while a capture was being written. The lock protects nothing here: the file has a
         // private name and becomes the capture only by rename after it is closed.
+        // A capture may go to a folder that does not exist yet (captures/ on a fresh clone); a folder that
+        // cannot be made shows up as H5Fcreate's failure below, which names the path.
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let fapl = mp_create_unlocked_fapl()
         guard fapl >= 0 else {
             throw CaptureError.hdf5Failure(file: path, path: temporaryPath, operation: "set up file access for")

@@ -82,6 +82,15 @@ import Testing
         #expect(folder.contents() == ["done.h5"], "a writer dropped without finish() leaves nothing behind")
     }
 
+    /// `bench replay` writes captures/bench-16k.h5 on a fresh clone, where captures/ does not exist yet.
+    @Test func writesIntoAFolderThatDoesNotExistYet() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("new/deeper/capture.h5")
+        try Self.writeCapture(path, .float32)
+        #expect(try CaptureFile(path: path).readLayer(sample: 0, layer: 0).keys.count > 0)
+    }
+
     @Test func finishingReplacesAnExistingCaptureOnlyAtTheEnd() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
