@@ -39,6 +39,12 @@ enum GroupScores {
         #endif
     }
 
+    /// Whether rows stored as E take the wide tiles: Float32 only. With Float16 rows (half the bytes, a conversion
+    /// per load) they measured slower in `bench attention --dtype float16` (64K tokens, 1 thread: TopK's scan 20–22
+    /// → 33–54 ms, MagicPIG 6.4–6.7 → 6.3–8.9 ms), so those keep the narrow tiles.
+    @inline(__always)
+    static func takesWideTiles<E: KVElement>(_: E.Type) -> Bool { wideTiles && E.dtype == .float32 }
+
     /// Rows per chunk of the wide V sum: the chunk's rows stay in L2 (128 KB) while the sum makes one pass per 64
     /// dims over them.
     @inline(__always)
@@ -146,7 +152,7 @@ enum GroupScores {
         _ q: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>
     ) {
         var i = 0
-        if wideTiles {
+        if takesWideTiles(E.self) {
             while i &+ 4 <= count {
                 scoresFourByFourStep(E.self, keys, rows, count, d, q, stride, out, at: i)
                 i &+= 4
@@ -351,7 +357,7 @@ enum GroupScores {
         _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
         _ w: UnsafePointer<Float>, _ stride: Int, _ acc: UnsafeMutablePointer<Float>
     ) {
-        if wideTiles {
+        if takesWideTiles(E.self) {
             accumulateFourWide(E.self, values, rows, count, d, w, stride, acc)
             return
         }
