@@ -145,35 +145,19 @@ enum GroupScores {
 
     // MARK: scores
 
-    /// Four queries × two rows per tile.
+    /// Four queries × two rows per tile; with `wide` (by default where `takesWideTiles`: the tests pass true to
+    /// check the wide path in any build) four-row tiles (`scoresFourByFourStep`) and two-row tiles for the last rows.
     @inline(__always)
     static func scoresFour<E: KVElement, R: RowIndex>(
         _: E.Type, _ keys: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
-        _ q: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>
+        _ q: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>, wide: Bool? = nil
     ) {
         var i = 0
-        if takesWideTiles(E.self) {
+        if wide ?? takesWideTiles(E.self) {
             while i &+ 4 <= count {
                 scoresFourByFourStep(E.self, keys, rows, count, d, q, stride, out, at: i)
                 i &+= 4
             }
-        }
-        while i < count {
-            scoresFourStep(E.self, keys, rows, count, d, q, stride, out, at: i)
-            i &+= 2
-        }
-    }
-
-    /// `scoresFour` with the four-row tile (`scoresFourByFourStep`) whatever the CPU: the tests' handle on the wide
-    /// path in a build that does not take it.
-    static func scoresFourByFour<E: KVElement, R: RowIndex>(
-        _: E.Type, _ keys: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
-        _ q: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>
-    ) {
-        var i = 0
-        while i &+ 4 <= count {
-            scoresFourByFourStep(E.self, keys, rows, count, d, q, stride, out, at: i)
-            i &+= 4
         }
         while i < count {
             scoresFourStep(E.self, keys, rows, count, d, q, stride, out, at: i)
@@ -382,7 +366,7 @@ enum GroupScores {
         _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
         _ w: UnsafePointer<Float>, _ stride: Int, _ acc: UnsafeMutablePointer<Float>
     ) {
-        let ra = UnsafeMutableRawPointer(acc), d64 = d & ~63, d8 = d & ~7, ab = d * 4
+        let ra = UnsafeMutableRawPointer(acc), d64 = d & ~63, ab = d * 4
         let rb = d &* E.dtype.bytesPerElement, chunk = wideChunkRows(rb)
         let w1 = w + stride, w2 = w + 2 * stride, w3 = w + 3 * stride
         var start = 0
@@ -428,20 +412,10 @@ enum GroupScores {
                 c &+= 64
             }
             if d64 < d {
+                // The dims after the last whole 64, row by row as `accumulateFourStep` sums a last single row.
                 for i in start..<end {
                     if d64 == 0 { rows.request(values, after: i, count: count, rowBytes: rb) }
-                    let r = rows(i) &* d
-                    for jj in 0..<4 {
-                        let wj = SIMD8<Float>(repeating: w[jj * stride + i]), o0 = jj &* ab
-                        var e = d64
-                        while e < d8 {
-                            let o = o0 &+ e &* 4
-                            ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self).addingProduct(wj, E.load8(values, r &+ e)),
-                                          toByteOffset: o, as: SIMD8<Float>.self)
-                            e &+= 8
-                        }
-                        for e in d8..<d { acc[jj * d + e] = acc[jj * d + e].addingProduct(w[jj * stride + i], E.load1(values, r &+ e)) }
-                    }
+                    accumulateFourRow(E.self, values, rows(i) &* d, d, from: d64, w, stride, acc, at: i)
                 }
             }
             start = end
@@ -485,18 +459,27 @@ enum GroupScores {
                 }
             }
         } else {
-            let r0 = rows(i) &* d
-            for jj in 0..<4 {
-                let wj = SIMD8<Float>(repeating: w[jj * stride + i]), o0 = jj &* ab
-                var c = 0
-                while c < d8 {
-                    let o = o0 &+ c &* 4
-                    ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self).addingProduct(wj, E.load8(values, r0 &+ c)),
-                                  toByteOffset: o, as: SIMD8<Float>.self)
-                    c &+= 8
-                }
-                for e in d8..<d { acc[jj * d + e] = acc[jj * d + e].addingProduct(w[jj * stride + i], E.load1(values, r0 &+ e)) }
+            accumulateFourRow(E.self, values, rows(i) &* d, d, from: 0, w, stride, acc, at: i)
+        }
+    }
+
+    /// Row i (its elements from `r0`) alone into the four queries' sums, dims `first` ..< d (`first` a multiple of 8).
+    @inline(__always)
+    static func accumulateFourRow<E: KVElement>(
+        _: E.Type, _ values: UnsafeRawPointer, _ r0: Int, _ d: Int, from first: Int,
+        _ w: UnsafePointer<Float>, _ stride: Int, _ acc: UnsafeMutablePointer<Float>, at i: Int
+    ) {
+        let ra = UnsafeMutableRawPointer(acc), d8 = d & ~7, ab = d * 4
+        for jj in 0..<4 {
+            let wj = SIMD8<Float>(repeating: w[jj * stride + i]), o0 = jj &* ab
+            var c = first
+            while c < d8 {
+                let o = o0 &+ c &* 4
+                ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self).addingProduct(wj, E.load8(values, r0 &+ c)),
+                              toByteOffset: o, as: SIMD8<Float>.self)
+                c &+= 8
             }
+            for e in d8..<d { acc[jj * d + e] = acc[jj * d + e].addingProduct(w[jj * stride + i], E.load1(values, r0 &+ e)) }
         }
     }
 

@@ -42,83 +42,70 @@ import Testing
         return rows
     }
 
-    @Test(arguments: KVDType.allCases, [false, true])
-    func fourByFourScoresEqualTwoRowTiles(dtype: KVDType, listedRows: Bool) {
-        for d in Self.dims {
-            for count in Self.counts {
-                let list = Self.listed(count, seed: UInt64(count))
-                let n = listedRows ? Int(list.last! + 1) : count
-                let storage = Rows(dim: d, rows: n, dtype: dtype), head = storage.head
-                var g = SeededGenerator(seed: 5)
-                let q = g.gaussians(4 * d)
-                var narrow = [Float](repeating: .nan, count: 4 * count), wide = narrow
+    /// Every (dim, count) case: the head's rows and how the kernels address them (a list, or a contiguous range).
+    static func forEachCase(_ dtype: KVDType, listedRows: Bool, _ body: (_ d: Int, _ count: Int, KVHead, any RowIndex) -> Void) {
+        for d in dims {
+            for count in counts {
+                let list = listed(count, seed: UInt64(count))
+                let storage = Rows(dim: d, rows: listedRows ? Int(list.last! + 1) : count, dtype: dtype)
                 list.withUnsafeBufferPointer { lp in
-                    q.withUnsafeBufferPointer { qp in
-                        func run<R: RowIndex>(_ rows: R) {
-                            narrow.withUnsafeMutableBufferPointer { out in
-                                var i = 0
-                                while i < count {
-                                    Self.scoresStep(dtype, head, rows, count, qp.baseAddress!, out.baseAddress!, at: i)
-                                    i += 2
-                                }
-                            }
-                            wide.withUnsafeMutableBufferPointer { out in
-                                switch dtype {
-                                case .float32:
-                                    GroupScores.scoresFourByFour(Float.self, head.keys, rows, count, d, qp.baseAddress!, count, out.baseAddress!)
-                                case .float16:
-                                    GroupScores.scoresFourByFour(Float16.self, head.keys, rows, count, d, qp.baseAddress!, count, out.baseAddress!)
-                                }
-                            }
-                        }
-                        if listedRows { run(ListedRows(rows: lp.baseAddress!)) } else { run(ContiguousRows(first: 0)) }
-                    }
+                    body(d, count, storage.head, listedRows ? ListedRows(rows: lp.baseAddress!) : ContiguousRows(first: 0))
                 }
                 withExtendedLifetime(storage) {}
-                #expect(wide.map(\.bitPattern) == narrow.map(\.bitPattern), "d \(d), count \(count)")
-                #expect(!wide.contains { $0.isNaN }, "every score written, d \(d), count \(count)")
             }
         }
     }
 
     @Test(arguments: KVDType.allCases, [false, true])
-    func registerVSumsEqualRowOuterSums(dtype: KVDType, listedRows: Bool) {
-        for d in Self.dims {
-            for count in Self.counts {
-                let list = Self.listed(count, seed: UInt64(count))
-                let n = listedRows ? Int(list.last! + 1) : count
-                let storage = Rows(dim: d, rows: n, dtype: dtype), head = storage.head
-                var g = SeededGenerator(seed: 6)
-                // Some zero weights, as MagicPIG gives the rows outside a query's S.
-                let w = g.gaussians(4 * count).map { $0 < -0.5 ? 0 : $0 }
-                let start = g.gaussians(4 * d)
-                var narrow = start, wide = start
-                list.withUnsafeBufferPointer { lp in
-                    w.withUnsafeBufferPointer { wp in
-                        func run<R: RowIndex>(_ rows: R) {
-                            narrow.withUnsafeMutableBufferPointer { acc in
-                                var i = 0
-                                while i < count {
-                                    Self.sumStep(dtype, head, rows, count, wp.baseAddress!, acc.baseAddress!, at: i)
-                                    i += 2
-                                }
-                            }
-                            wide.withUnsafeMutableBufferPointer { acc in
-                                switch dtype {
-                                case .float32:
-                                    GroupScores.accumulateFourWide(Float.self, head.values, rows, count, d, wp.baseAddress!, count, acc.baseAddress!)
-                                case .float16:
-                                    GroupScores.accumulateFourWide(Float16.self, head.values, rows, count, d, wp.baseAddress!, count, acc.baseAddress!)
-                                }
-                            }
-                        }
-                        if listedRows { run(ListedRows(rows: lp.baseAddress!)) } else { run(ContiguousRows(first: 0)) }
-                    }
+    func fourByFourScoresEqualTwoRowTiles(dtype: KVDType, listedRows: Bool) {
+        Self.forEachCase(dtype, listedRows: listedRows) { d, count, head, rows in
+            var g = SeededGenerator(seed: 5)
+            let q = g.gaussians(4 * d)
+            var narrow = [Float](repeating: .nan, count: 4 * count), wide = narrow
+            q.withUnsafeBufferPointer { qp in
+                narrow.withUnsafeMutableBufferPointer { out in
+                    for i in stride(from: 0, to: count, by: 2) { Self.scoresStep(dtype, head, rows, count, qp.baseAddress!, out.baseAddress!, at: i) }
                 }
-                withExtendedLifetime(storage) {}
-                #expect(wide.map(\.bitPattern) == narrow.map(\.bitPattern), "d \(d), count \(count)")
-                #expect(wide != start, "the sum added something, d \(d), count \(count)")
+                wide.withUnsafeMutableBufferPointer { out in Self.scoresWide(dtype, head, rows, count, qp.baseAddress!, out.baseAddress!) }
             }
+            #expect(wide.map(\.bitPattern) == narrow.map(\.bitPattern), "d \(d), count \(count)")
+            #expect(!wide.contains { $0.isNaN }, "every score written, d \(d), count \(count)")
+        }
+    }
+
+    @Test(arguments: KVDType.allCases, [false, true])
+    func registerVSumsEqualRowOuterSums(dtype: KVDType, listedRows: Bool) {
+        Self.forEachCase(dtype, listedRows: listedRows) { d, count, head, rows in
+            var g = SeededGenerator(seed: 6)
+            // Some zero weights, as MagicPIG gives the rows outside a query's S.
+            let w = g.gaussians(4 * count).map { $0 < -0.5 ? 0 : $0 }
+            let start = g.gaussians(4 * d)
+            var narrow = start, wide = start
+            w.withUnsafeBufferPointer { wp in
+                narrow.withUnsafeMutableBufferPointer { acc in
+                    for i in stride(from: 0, to: count, by: 2) { Self.sumStep(dtype, head, rows, count, wp.baseAddress!, acc.baseAddress!, at: i) }
+                }
+                wide.withUnsafeMutableBufferPointer { acc in Self.sumWide(dtype, head, rows, count, wp.baseAddress!, acc.baseAddress!) }
+            }
+            #expect(wide.map(\.bitPattern) == narrow.map(\.bitPattern), "d \(d), count \(count)")
+            #expect(wide != start, "the sum added something, d \(d), count \(count)")
+        }
+    }
+
+    /// The wide forms, called explicitly.
+    static func scoresWide<R: RowIndex>(_ dtype: KVDType, _ head: KVHead, _ rows: R, _ count: Int,
+                                        _ q: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        switch dtype {
+        case .float32: GroupScores.scoresFour(Float.self, head.keys, rows, count, head.dim, q, count, out, wide: true)
+        case .float16: GroupScores.scoresFour(Float16.self, head.keys, rows, count, head.dim, q, count, out, wide: true)
+        }
+    }
+
+    static func sumWide<R: RowIndex>(_ dtype: KVDType, _ head: KVHead, _ rows: R, _ count: Int,
+                                     _ w: UnsafePointer<Float>, _ acc: UnsafeMutablePointer<Float>) {
+        switch dtype {
+        case .float32: GroupScores.accumulateFourWide(Float.self, head.values, rows, count, head.dim, w, count, acc)
+        case .float16: GroupScores.accumulateFourWide(Float16.self, head.values, rows, count, head.dim, w, count, acc)
         }
     }
 
