@@ -40,14 +40,14 @@ public struct SegmentedSimHashTables: Sendable {
         let codes = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, L * min(count, segmentRows)))
         var cursor = [UInt32](repeating: 0, count: buckets)
         defer { projected.deallocate(); codes.deallocate() }
-        projection.matrix.withUnsafeBufferPointer { wb in
+        do {
             for s in 0..<segments {
                 let first = s * segmentRows, c = min(segmentRows, count - first)
                 // Codes table-major within the segment, as SimHashTables (same product, same bits).
                 var start = 0
                 while start < c {
                     let m = min(block, c - start)
-                    MatrixProduct.multiply(rows + (first + start) * d, wb.baseAddress!, into: projected, m: m, n: kl, k: d)
+                    projection.project(rows + (first + start) * d, rows: m, into: projected)
                     for r in 0..<m { projection.packCodes(projected + r * kl, into: codes + start + r, stride: c) }
                     start += m
                 }

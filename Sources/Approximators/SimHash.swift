@@ -14,6 +14,9 @@ public struct SimHashProjection: Sendable, Equatable {
     public let columns: [Float]
     /// The row-major [dim, K·L] matrix (numpy layout), the B operand of the hashing product.
     public let matrix: [Float]
+    /// W's 16-column panels packed once (`MatrixProduct.packPanels`), so a product does not copy them out of W's
+    /// strided rows on every call (a decode step hashes a few queries against all of W).
+    let panels: [Float]
 
     public var columnCount: Int { bits * tables }
 
@@ -32,6 +35,16 @@ public struct SimHashProjection: Sendable, Equatable {
         self.tables = tables
         self.columns = cols
         self.matrix = matrix
+        panels = matrix.withUnsafeBufferPointer { MatrixProduct.packPanels($0.baseAddress!, n: kl, k: dim) }
+    }
+
+    /// x·W for m rows of x ([m, dim]) into projected ([m, K·L]), through the packed panels.
+    func project(_ x: UnsafePointer<Float>, rows m: Int, into projected: UnsafeMutablePointer<Float>) {
+        matrix.withUnsafeBufferPointer { w in
+            panels.withUnsafeBufferPointer { pw in
+                MatrixProduct.multiply(x, w.baseAddress!, panels: pw.baseAddress, into: projected, m: m, n: columnCount, k: dim)
+            }
+        }
     }
 
     /// W with i.i.d. N(0, 1) entries drawn in row-major order W[0,0], W[0,1], …
@@ -45,9 +58,7 @@ public struct SimHashProjection: Sendable, Equatable {
     /// K = 11). codes[r·L + l]; `projected` is scratch of m·K·L. A row's codes do not depend on m.
     func codes(_ x: UnsafePointer<Float>, rows m: Int, projected: UnsafeMutablePointer<Float>,
                into codes: UnsafeMutablePointer<UInt32>) {
-        matrix.withUnsafeBufferPointer { w in
-            MatrixProduct.multiply(x, w.baseAddress!, into: projected, m: m, n: columnCount, k: dim)
-        }
+        project(x, rows: m, into: projected)
         for r in 0..<m { packCodes(projected + r * columnCount, into: codes + r * tables, stride: 1) }
     }
 

@@ -19,8 +19,52 @@ public enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int
     ) {
+        guard m > 0, n > 0, k > 0 else { return multiply(a, b, panels: nil, into: c, m: m, n: n, k: k) }
+        // Column panels outermost: a 16-column panel of B (k rows, 4 KB at k = 64) is read from
+        // L2 once and then from L1 by every row tile. Row tiles outermost re-read all of B
+        // (384 KB for SimHash's 64 × 1500) from L2 with a 6 KB stride per tile, and the loads
+        // stalled on it. With the 16-column tile and the packed panel below, the product took
+        // ≈38 % fewer CPU samples in a 16K-token MagicPIG replay (perf, 2-vCPU EPYC, native).
+        // The panel is copied contiguous: its k rows sit 6 KB apart in B (n = 1500), one page
+        // each, and the tiles' loads stalled on L1 TLB misses. A B used again and again (SimHash's W)
+        // is better packed once (`packPanels`).
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k)
+        defer { panel.deallocate() }
+        multiply(a, b, into: c, m: m, n: n, k: k) { j in
+            for p in 0..<k { (panel + p * 16).update(from: b + p * n + j, count: 16) }
+            return UnsafePointer(panel)
+        }
+    }
+
+    /// B's whole 16-column panels, each k-major and contiguous ([n / 16][k][16]): what `multiply` copies out of B
+    /// for every call, made once for a B that many products share.
+    public static func packPanels(_ b: UnsafePointer<Float>, n: Int, k: Int) -> [Float] {
+        var packed = [Float](repeating: 0, count: (n / 16) * k * 16)
+        packed.withUnsafeMutableBufferPointer { out in
+            for t in 0..<(n / 16) { for p in 0..<k { (out.baseAddress! + (t * k + p) * 16).update(from: b + p * n + t * 16, count: 16) } }
+        }
+        return packed
+    }
+
+    /// `multiply` with B's panels already packed (`packPanels(b, n, k)`, or nil to pack them here): the same
+    /// operations in the same order, so the same bits. Rows after the last whole six-row tile also read the
+    /// packed panels rather than B's strided rows.
+    public static func multiply(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, panels: UnsafePointer<Float>?,
+        into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int
+    ) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else { c.update(repeating: 0, count: m * n); return }
+        guard let panels else { return multiply(a, b, into: c, m: m, n: n, k: k) }
+        multiply(a, b, into: c, m: m, n: n, k: k) { j in panels + (j / 16) * k * 16 }
+    }
+
+    /// The product with B's panel at column j (a multiple of 16, j + 16 ≤ n) given by `panel(j)`.
+    @inline(__always)
+    static func multiply(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, panel: (Int) -> UnsafePointer<Float>
+    ) {
         let R = tileRows, tiles = m / R
         // Every full tile of A packed k-major (packed[t·R·k + p·R + r] = A[t·R + r, p]) so the
         // broadcasts of one step are adjacent.
@@ -30,23 +74,27 @@ public enum MatrixProduct {
             let pt = packed + t * R * k
             for p in 0..<k { for r in 0..<R { pt[p * R + r] = a[(t * R + r) * k + p] } }
         }
-        // Column panels outermost: a 16-column panel of B (k rows, 4 KB at k = 64) is read from
-        // L2 once and then from L1 by every row tile. Row tiles outermost re-read all of B
-        // (384 KB for SimHash's 64 × 1500) from L2 with a 6 KB stride per tile, and the loads
-        // stalled on it. With the 16-column tile and the packed panel below, the product took
-        // ≈38 % fewer CPU samples in a 16K-token MagicPIG replay (perf, 2-vCPU EPYC, native).
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k)
-        defer { panel.deallocate() }
         var j = 0
         while j + 16 <= n {
-            // The panel copied contiguous: its k rows sit 6 KB apart in B (n = 1500), one page
-            // each, and the tiles' loads stalled on L1 TLB misses.
-            for p in 0..<k { (panel + p * 16).update(from: b + p * n + j, count: 16) }
-            for t in 0..<tiles { panel16(packed + t * R * k, panel, c + t * R * n + j, n: n, k: k) }
+            let pj = panel(j)
+            for t in 0..<tiles { panel16(packed + t * R * k, pj, c + t * R * n + j, n: n, k: k) }
+            for i in (tiles * R)..<m { panelRow(a + i * k, pj, c + i * n + j, k: k) }
             j += 16
         }
         for t in 0..<tiles { tile6(packed + t * R * k, b, c + t * R * n, n: n, k: k, from: j) }
-        for i in (tiles * R)..<m { row(a + i * k, b, c + i * n, n: n, k: k) }
+        for i in (tiles * R)..<m { row(a + i * k, b, c + i * n, n: n, k: k, from: j) }
+    }
+
+    /// One row × 16 columns of C from a packed [k, 16] panel (the same accumulation as `row`'s).
+    @inline(__always)
+    static func panelRow(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, k: Int) {
+        var s = SIMD16<Float>()
+        var bp = b
+        for p in 0..<k {
+            s += UnsafeRawPointer(bp).loadUnaligned(as: SIMD16<Float>.self) * a[p]
+            bp += 16
+        }
+        store16(s, c)
     }
 
     /// Six rows × 16 columns of C from a packed A tile and a packed [k, 16] B panel: twelve
@@ -111,20 +159,11 @@ public enum MatrixProduct {
         }
     }
 
-    /// One row of C (the rows left after the last full tile, and single queries).
+    /// Columns [from, n) of one row of C (the rows left after the last full tile, past the whole panels): 8 wide,
+    /// then scalar.
     static func row(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                    n: Int, k: Int) {
-        var j = 0
-        while j + 16 <= n {
-            var s0 = SIMD8<Float>(), s1 = s0
-            var bp = b + j
-            for p in 0..<k {
-                s0 += load8(bp) * a[p]; s1 += load8(bp + 8) * a[p]
-                bp += n
-            }
-            store8(s0, c + j); store8(s1, c + j + 8)
-            j += 16
-        }
+                    n: Int, k: Int, from: Int) {
+        var j = from
         while j + 8 <= n {
             var s = SIMD8<Float>()
             for p in 0..<k { s += load8(b + p * n + j) * a[p] }

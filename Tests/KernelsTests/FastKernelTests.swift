@@ -26,6 +26,24 @@ private func gaussians(_ n: Int, seed: UInt64) -> [Float] {
         }
     }
 
+    /// B's panels packed once give the bits of the product that packs them per call, for rows in six-row tiles
+    /// and after them, whole panels and the columns past them.
+    @Test(arguments: [(1, 16, 8), (5, 37, 64), (6, 1500, 128), (13, 1500, 64), (32, 48, 3), (7, 15, 5)])
+    func packedPanelsGiveTheSameBits(m: Int, n: Int, k: Int) {
+        let a = gaussians(m * k, seed: 21), b = gaussians(k * n, seed: 22)
+        var plain = [Float](repeating: .nan, count: m * n), packed = plain
+        let panels = b.withUnsafeBufferPointer { MatrixProduct.packPanels($0.baseAddress!, n: n, k: k) }
+        #expect(panels.count == (n / 16) * k * 16)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in panels.withUnsafeBufferPointer { pp in
+            plain.withUnsafeMutableBufferPointer { MatrixProduct.multiply(pa.baseAddress!, pb.baseAddress!, into: $0.baseAddress!, m: m, n: n, k: k) }
+            packed.withUnsafeMutableBufferPointer {
+                MatrixProduct.multiply(pa.baseAddress!, pb.baseAddress!, panels: pp.baseAddress, into: $0.baseAddress!, m: m, n: n, k: k)
+            }
+        } } }
+        #expect(packed.map(\.bitPattern) == plain.map(\.bitPattern))
+        #expect(!packed.contains { $0.isNaN })
+    }
+
     @Test func rowDoesNotDependOnBlock() {
         // SimHash relies on a key's signs being the same whichever block it is hashed in.
         let m = 13, n = 37, k = 64
