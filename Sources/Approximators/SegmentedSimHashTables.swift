@@ -40,27 +40,25 @@ public struct SegmentedSimHashTables: Sendable {
         let codes = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, L * min(count, segmentRows)))
         var cursor = [UInt32](repeating: 0, count: buckets)
         defer { projected.deallocate(); codes.deallocate() }
-        do {
-            for s in 0..<segments {
-                let first = s * segmentRows, c = min(segmentRows, count - first)
-                // Codes table-major within the segment, as SimHashTables (same product, same bits).
-                var start = 0
-                while start < c {
-                    let m = min(block, c - start)
-                    projection.project(rows + (first + start) * d, rows: m, into: projected)
-                    for r in 0..<m { projection.packCodes(projected + r * kl, into: codes + start + r, stride: c) }
-                    start += m
-                }
-                for l in 0..<L {
-                    let o = (s * L + l) * (buckets + 1), base = first * L + l * c
-                    for i in 0..<c { offsets[o + Int(codes[l * c + i]) + 1] += 1 }
-                    for b in 0..<buckets { offsets[o + b + 1] += offsets[o + b] }
-                    for b in 0..<buckets { cursor[b] = offsets[o + b] }
-                    for i in 0..<c {
-                        let code = Int(codes[l * c + i])
-                        indices[base + Int(cursor[code])] = UInt16(truncatingIfNeeded: i)
-                        cursor[code] += 1
-                    }
+        for s in 0..<segments {
+            let first = s * segmentRows, c = min(segmentRows, count - first)
+            // Codes table-major within the segment, as SimHashTables (same product, same bits).
+            var start = 0
+            while start < c {
+                let m = min(block, c - start)
+                projection.project(rows + (first + start) * d, rows: m, into: projected)
+                for r in 0..<m { projection.packCodes(projected + r * kl, into: codes + start + r, stride: c) }
+                start += m
+            }
+            for l in 0..<L {
+                let o = (s * L + l) * (buckets + 1), base = first * L + l * c
+                for i in 0..<c { offsets[o + Int(codes[l * c + i]) + 1] += 1 }
+                for b in 0..<buckets { offsets[o + b + 1] += offsets[o + b] }
+                for b in 0..<buckets { cursor[b] = offsets[o + b] }
+                for i in 0..<c {
+                    let code = Int(codes[l * c + i])
+                    indices[base + Int(cursor[code])] = UInt16(truncatingIfNeeded: i)
+                    cursor[code] += 1
                 }
             }
         }

@@ -19,7 +19,6 @@ public enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int
     ) {
-        guard m > 0, n > 0, k > 0 else { return multiply(a, b, panels: nil, into: c, m: m, n: n, k: k) }
         // Column panels outermost: a 16-column panel of B (k rows, 4 KB at k = 64) is read from
         // L2 once and then from L1 by every row tile. Row tiles outermost re-read all of B
         // (384 KB for SimHash's 64 × 1500) from L2 with a 6 KB stride per tile, and the loads
@@ -28,10 +27,10 @@ public enum MatrixProduct {
         // The panel is copied contiguous: its k rows sit 6 KB apart in B (n = 1500), one page
         // each, and the tiles' loads stalled on L1 TLB misses. A B used again and again (SimHash's W)
         // is better packed once (`packPanels`).
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k)
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: max(16 * k, 1))
         defer { panel.deallocate() }
         multiply(a, b, into: c, m: m, n: n, k: k) { j in
-            for p in 0..<k { (panel + p * 16).update(from: b + p * n + j, count: 16) }
+            copyPanel(b, n: n, k: k, column: j, into: panel)
             return UnsafePointer(panel)
         }
     }
@@ -41,9 +40,15 @@ public enum MatrixProduct {
     public static func packPanels(_ b: UnsafePointer<Float>, n: Int, k: Int) -> [Float] {
         var packed = [Float](repeating: 0, count: (n / 16) * k * 16)
         packed.withUnsafeMutableBufferPointer { out in
-            for t in 0..<(n / 16) { for p in 0..<k { (out.baseAddress! + (t * k + p) * 16).update(from: b + p * n + t * 16, count: 16) } }
+            for t in 0..<(n / 16) { copyPanel(b, n: n, k: k, column: 16 * t, into: out.baseAddress! + t * k * 16) }
         }
         return packed
+    }
+
+    /// Columns [j, j + 16) of B's k rows, contiguous at `panel` ([k][16]).
+    @inline(__always)
+    static func copyPanel(_ b: UnsafePointer<Float>, n: Int, k: Int, column j: Int, into panel: UnsafeMutablePointer<Float>) {
+        for p in 0..<k { (panel + p * 16).update(from: b + p * n + j, count: 16) }
     }
 
     /// `multiply` with B's panels already packed (`packPanels(b, n, k)`, or nil to pack them here): the same
@@ -53,8 +58,6 @@ public enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, panels: UnsafePointer<Float>?,
         into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int
     ) {
-        guard m > 0, n > 0 else { return }
-        guard k > 0 else { c.update(repeating: 0, count: m * n); return }
         guard let panels else { return multiply(a, b, into: c, m: m, n: n, k: k) }
         multiply(a, b, into: c, m: m, n: n, k: k) { j in panels + (j / 16) * k * 16 }
     }
@@ -65,6 +68,8 @@ public enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, panel: (Int) -> UnsafePointer<Float>
     ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else { c.update(repeating: 0, count: m * n); return }
         let R = tileRows, tiles = m / R
         // Every full tile of A packed k-major (packed[t·R·k + p·R + r] = A[t·R + r, p]) so the
         // broadcasts of one step are adjacent.
