@@ -152,7 +152,7 @@ public enum DecodeAttention {
         var start = rows.lowerBound, previousStart = 0, previousCount = 0
         while start < rows.upperBound || previousCount > 0 {
             let b = min(B, rows.upperBound - start)
-            // K rows, then V rows, are requested 2 KB ahead of the loop, across block ends (`end`).
+            // K rows, then V rows, are requested `GroupScores.aheadBytes` ahead of the loop into L2, across block ends (`end`).
             let keyRows = ContiguousRows(first: start, end: rows.upperBound)
             let valueRows = ContiguousRows(first: previousStart, end: rows.upperBound)
             if fused && b > 0 && previousCount > 0 {

@@ -18,10 +18,13 @@ enum GroupScores {
     /// takes about a DRAM latency to arrive, a few tiles of work.
     static let prefetchRows = 12
 
-    /// Bytes ahead that contiguous scans (dense attention's K and V passes, TopK's scores) request rows: the hardware
-    /// prefetchers alone left the four-query tile loop at ≈ 47 % of a plain streaming sum (probe, one
-    /// thread, 256 MB: 8.2 against 18 GB/s), 2 KB ahead brought it to 14.6 (4 rows of 128 fp32 dims).
-    static let aheadBytes = 2048
+    /// Bytes ahead that contiguous scans (dense attention's K and V passes, TopK's scores) request rows, into L2.
+    /// The hardware prefetchers alone left the four-query tile loop at ≈ 47 % of a plain streaming sum (AVX2 host,
+    /// one thread: 8.2 against 18 GB/s); rows requested 2 KB ahead into L1 brought it to 14.6. On the AVX-512 host
+    /// requests into L1 left dense attention at ≈ 0.35 of streaming: an L1 request holds one of the core's few L1
+    /// miss buffers until its line arrives, so only a few KB were ever in flight. Requested into L2, 16 KB ahead, the
+    /// same loop reads 16–19 GB/s against ≈ 25 (a C replica of the fused loop: 9.4 → 23; docs/cpu-kernels.md).
+    static let aheadBytes = 16384
 
     @inline(__always)
     static func aheadRows(_ rowBytes: Int) -> Int { Swift.max(1, aheadBytes / Swift.max(rowBytes, 1)) }
@@ -551,10 +554,10 @@ struct ContiguousRows: RowIndex {
     /// The end (absolute row) of the caller's whole scan when it hands the rows over in blocks, so the
     /// rows ahead of a block's last ones are requested too; 0: the block's own end.
     var end: Int = 0
-    /// The row `GroupScores.aheadBytes` ahead (into L1), up to the end of the scan.
+    /// The row `GroupScores.aheadBytes` ahead (into L2), up to the end of the scan.
     @inline(__always) func request(_ base: UnsafeRawPointer, after i: Int, count: Int, rowBytes: Int, minimumAhead: Int) {
         let r = first &+ i &+ Swift.max(minimumAhead, GroupScores.aheadRows(rowBytes))
-        if r < Swift.max(end, first &+ count) { Prefetch.read(base + r &* rowBytes, bytes: rowBytes) }
+        if r < Swift.max(end, first &+ count) { Prefetch.readToL2(base + r &* rowBytes, bytes: rowBytes) }
     }
 }
 
