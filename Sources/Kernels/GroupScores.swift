@@ -26,13 +26,13 @@ enum GroupScores {
     /// same loop reads 16–19 GB/s against ≈ 25 (a C replica of the fused loop: 9.4 → 23; docs/cpu-kernels.md).
     static let aheadBytes = 16384
 
-    @inline(__always)
-    static func aheadRows(_ rowBytes: Int) -> Int { Swift.max(1, aheadBytes / Swift.max(rowBytes, 1)) }
-
     /// Whether `scoresFour` and `accumulateFour` take their wide tiles: in a native build for a CPU with 32 vector
     /// registers of 512 bits (AVX-512; Package.swift defines MAGICPIG_WIDE_REGISTERS), where sixteen 8-lane dot
     /// accumulators or four queries × 64 dims of V sums stay in registers; with AVX2's sixteen they would spill.
-    /// Both tiles give the same bits as the narrow ones (tests call each explicitly).
+    /// Both tiles give the same bits as the narrow ones (tests call each explicitly). Float32 and Float16 rows alike:
+    /// until the eleventh session Float16 rows kept the narrow tiles, because their 16-lane widening was an
+    /// out-of-line call that made the wide tiles slower; with `Float16.widen` the wide tiles are faster for them too
+    /// (MagicPIG at 64K tokens, 1 thread: 5.0 → 4.2 ms; TopK's scan 15.6 → 14.3 ms).
     @inline(__always)
     static var wideTiles: Bool {
         #if MAGICPIG_WIDE_REGISTERS
@@ -41,12 +41,6 @@ enum GroupScores {
         false
         #endif
     }
-
-    /// Whether rows stored as E take the wide tiles: Float32 only. With Float16 rows (half the bytes, a conversion
-    /// per load) they measured slower in `bench attention --dtype float16` (64K tokens, 1 thread: TopK's scan 20–22
-    /// → 33–54 ms, MagicPIG 6.4–6.7 → 6.3–8.9 ms), so those keep the narrow tiles.
-    @inline(__always)
-    static func takesWideTiles<E: KVElement>(_: E.Type) -> Bool { wideTiles && E.dtype == .float32 }
 
     /// Rows per chunk of the wide V sum: the chunk's rows stay in L2 (128 KB) while the sum makes one pass per 64
     /// dims over them.
@@ -148,7 +142,7 @@ enum GroupScores {
 
     // MARK: scores
 
-    /// Four queries × two rows per tile; with `wide` (by default where `takesWideTiles`: the tests pass true to
+    /// Four queries × two rows per tile; with `wide` (by default where `wideTiles`: the tests pass true to
     /// check the wide path in any build) four-row tiles (`scoresFourByFourStep`) and two-row tiles for the last rows.
     @inline(__always)
     static func scoresFour<E: KVElement, R: RowIndex>(
@@ -156,7 +150,7 @@ enum GroupScores {
         _ q: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>, wide: Bool? = nil
     ) {
         var i = 0
-        if wide ?? takesWideTiles(E.self) {
+        if wide ?? wideTiles {
             while i &+ 4 <= count {
                 scoresFourByFourStep(E.self, keys, rows, count, d, q, stride, out, at: i)
                 i &+= 4
@@ -344,7 +338,7 @@ enum GroupScores {
         _: E.Type, _ values: UnsafeRawPointer, _ rows: R, _ count: Int, _ d: Int,
         _ w: UnsafePointer<Float>, _ stride: Int, _ acc: UnsafeMutablePointer<Float>
     ) {
-        if takesWideTiles(E.self) {
+        if wideTiles {
             accumulateFourWide(E.self, values, rows, count, d, w, stride, acc)
             return
         }
@@ -554,10 +548,12 @@ struct ContiguousRows: RowIndex {
     /// The end (absolute row) of the caller's whole scan when it hands the rows over in blocks, so the
     /// rows ahead of a block's last ones are requested too; 0: the block's own end.
     var end: Int = 0
-    /// The row `GroupScores.aheadBytes` ahead (into L2), up to the end of the scan.
+    /// The row-sized window `GroupScores.aheadBytes` ahead (into L2), up to the end of the scan.
     @inline(__always) func request(_ base: UnsafeRawPointer, after i: Int, count: Int, rowBytes: Int, minimumAhead: Int) {
-        let r = first &+ i &+ Swift.max(minimumAhead, GroupScores.aheadRows(rowBytes))
-        if r < Swift.max(end, first &+ count) { Prefetch.readToL2(base + r &* rowBytes, bytes: rowBytes) }
+        // In bytes, so no division by the row size per request (a `div` per row showed in the dense loop's profile):
+        // the window requested starts `aheadBytes` past row i, or `minimumAhead` rows if that is further.
+        let o = (first &+ i) &* rowBytes &+ Swift.max(minimumAhead &* rowBytes, GroupScores.aheadBytes)
+        if o < Swift.max(end, first &+ count) &* rowBytes { Prefetch.readToL2(base + o, bytes: rowBytes) }
     }
 }
 
