@@ -25,32 +25,29 @@ public enum Prefetch {
     /// Prefetch `bytes` bytes from `p` (every 64-byte line they touch).
     @inlinable @inline(__always)
     public static func read(_ p: UnsafeRawPointer, bytes: Int) {
-        // Four lines per turn: the loop's own add/compare/branch per line showed in the dense loop's profile.
-        var o = 0
-        while o &+ 256 <= bytes {
-            read(p + o); read(p + (o &+ 64)); read(p + (o &+ 128)); read(p + (o &+ 192))
-            o &+= 256
-        }
-        while o < bytes {
-            read(p + o)
-            o &+= 64
-        }
-        // A row that does not start on a line boundary ends in one more line.
-        if Int(bitPattern: p) & 63 != 0 && bytes > 0 { read(p + (bytes - 1)) }
+        eachLine(p, bytes: bytes) { read($0) }
     }
 
     /// As `read(_:bytes:)`, into the second-level cache.
     @inlinable @inline(__always)
     public static func readToL2(_ p: UnsafeRawPointer, bytes: Int) {
+        eachLine(p, bytes: bytes) { readToL2($0) }
+    }
+
+    /// `request` for an address in every 64-byte line of `bytes` bytes from `p`, four lines per turn: the loop's own
+    /// add/compare/branch per line showed in the dense loop's profile.
+    @inlinable @inline(__always)
+    static func eachLine(_ p: UnsafeRawPointer, bytes: Int, _ request: (UnsafeRawPointer) -> Void) {
         var o = 0
         while o &+ 256 <= bytes {
-            readToL2(p + o); readToL2(p + (o &+ 64)); readToL2(p + (o &+ 128)); readToL2(p + (o &+ 192))
+            request(p + o); request(p + (o &+ 64)); request(p + (o &+ 128)); request(p + (o &+ 192))
             o &+= 256
         }
         while o < bytes {
-            readToL2(p + o)
+            request(p + o)
             o &+= 64
         }
-        if Int(bitPattern: p) & 63 != 0 && bytes > 0 { readToL2(p + (bytes - 1)) }
+        // A row that does not start on a line boundary ends in one more line.
+        if Int(bitPattern: p) & 63 != 0 && bytes > 0 { request(p + (bytes - 1)) }
     }
 }
