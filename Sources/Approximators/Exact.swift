@@ -56,7 +56,7 @@ final class PreparedExact: RowBufferedHead {
     private func weights(query: UnsafePointer<Float>, logSumExp lse: Float) -> SparseAttentionWeights {
         let n = keys.count, d = keys.dim
         let s = scores.reserve(max(n, 1))
-        let q = UnsafeMutablePointer<Float>.allocate(capacity: d)
+        let q = UnsafeMutablePointer<Float>.allocateLines(d)
         defer { q.deallocate() }
         let scale = 1 / Float(d).squareRoot()
         for i in 0..<d { q[i] = query[i] * scale }

@@ -66,13 +66,13 @@ public final class MagicPIGDecode: @unchecked Sendable {
         precondition(queries.count % (d * hkv) == 0, "MagicPIGDecode: queries must be [heads, \(d)] with heads a multiple of \(hkv)")
         let heads = queries.count / d, g = heads / hkv
         while scratch.count < Parallel.workers(hkv, threads: threads) { scratch.append(MagicPIGScratch()) }
-        let out = UnsafeMutablePointer<Float>.allocate(capacity: heads * d)
+        let out = UnsafeMutablePointer<Float>.allocateLines(heads * d)
         let lse = UnsafeMutablePointer<Float>.allocate(capacity: heads)
         let sampled = UnsafeMutablePointer<Int>.allocate(capacity: heads)
         let read = UnsafeMutablePointer<Int>.allocate(capacity: hkv)
         read.initialize(repeating: 0, count: hkv)
         let codes = UnsafeMutablePointer<UInt32>.allocate(capacity: heads * L)
-        let projected = UnsafeMutablePointer<Float>.allocate(capacity: heads * kl)
+        let projected = UnsafeMutablePointer<Float>.allocateLines(heads * kl)
         defer { out.deallocate(); lse.deallocate(); sampled.deallocate(); read.deallocate(); codes.deallocate(); projected.deallocate() }
         let op = SendablePointer(out), lp = SendablePointer(lse), sp = SendablePointer(sampled), rp = SendablePointer(read)
         let cp = SendablePointer(codes), pp = SendablePointer(projected)

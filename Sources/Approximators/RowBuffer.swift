@@ -71,14 +71,14 @@ extension RowBufferedHead {
 }
 
 /// A reusable, uninitialised buffer of a trivial type (Float, Int32, UInt32): per-query scratch
-/// that is allocated once per prepared head and only grows.
-final class Scratch<T> {
+/// that is allocated once per prepared head and only grows, on a cache-line boundary (`allocateLines`).
+final class Scratch<T: BitwiseCopyable> {
     private(set) var pointer: UnsafeMutablePointer<T>
     private var capacity: Int
 
     init(_ capacity: Int = 64) {
         self.capacity = max(capacity, 1)
-        pointer = .allocate(capacity: self.capacity)
+        pointer = .allocateLines(self.capacity)
     }
 
     deinit { pointer.deallocate() }
@@ -88,7 +88,7 @@ final class Scratch<T> {
         if n > capacity {
             pointer.deallocate()
             capacity = max(n, 2 * capacity)
-            pointer = .allocate(capacity: capacity)
+            pointer = .allocateLines(capacity)
         }
         return pointer
     }

@@ -36,7 +36,7 @@ public struct SegmentedSimHashTables: Sendable {
         let offsetBuffer = LargeBuffer<UInt32>(zeroed: segments * L * (buckets + 1))
         let indices = indexBuffer.pointer, offsets = offsetBuffer.pointer
         let block = 48
-        let projected = UnsafeMutablePointer<Float>.allocate(capacity: block * kl)
+        let projected = UnsafeMutablePointer<Float>.allocateLines(block * kl)
         let codes = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, L * min(count, segmentRows)))
         var cursor = [UInt32](repeating: 0, count: buckets)
         defer { projected.deallocate(); codes.deallocate() }

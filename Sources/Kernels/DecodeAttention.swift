@@ -130,15 +130,15 @@ public enum DecodeAttention {
         // 7 → 8), the zero queries are padded here once, not per block. Each query's scores are computed
         // the same way in either tile, so results do not change.
         let gs = GroupScores.padsLastQueries(g) ? g + 1 : g
-        let qs = UnsafeMutablePointer<Float>.allocate(capacity: gs * d)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: 2 * gs * B)
+        let qs = UnsafeMutablePointer<Float>.allocateLines(gs * d)
+        let scores = UnsafeMutablePointer<Float>.allocateLines(2 * gs * B)
         defer { qs.deallocate(); scores.deallocate() }
         for i in 0..<(g * d) { qs[i] = queries[i] * scale }
         (qs + g * d).update(repeating: 0, count: (gs - g) * d)
         let m = state.maxima + item * g, l = state.sums + item * g
         // The V sums of a padded group run as whole four-query tiles too, into a local accumulator with
         // room for the zero query (whose weights are its raw scores, 0: it accumulates nothing).
-        let padded = gs > g ? UnsafeMutablePointer<Float>.allocate(capacity: gs * d) : nil
+        let padded = gs > g ? UnsafeMutablePointer<Float>.allocateLines(gs * d) : nil
         defer { padded?.deallocate() }
         let acc = padded ?? state.accumulators + item * g * d
         for j in 0..<g { m[j] = -.infinity; l[j] = 0 }
@@ -205,7 +205,7 @@ final class PartialState: @unchecked Sendable {
     init(items: Int, group: Int, dim: Int) {
         maxima = .allocate(capacity: items * group)
         sums = .allocate(capacity: items * group)
-        accumulators = .allocate(capacity: items * group * dim)
+        accumulators = .allocateLines(items * group * dim)
         self.group = group
         self.dim = dim
     }

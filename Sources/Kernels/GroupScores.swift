@@ -69,8 +69,8 @@ enum GroupScores {
             // The last three queries and a zero query through the four-query tile, into scratch rows.
             // Each query's scores come out exactly as from `scoresOne` (same accumulation order).
             let r = g - j
-            let q = UnsafeMutablePointer<Float>.allocate(capacity: 4 * d)
-            let s = UnsafeMutablePointer<Float>.allocate(capacity: 4 * max(count, 1))
+            let q = UnsafeMutablePointer<Float>.allocateLines(4 * d)
+            let s = UnsafeMutablePointer<Float>.allocateLines(4 * max(count, 1))
             defer { q.deallocate(); s.deallocate() }
             q.update(from: queries + j * d, count: r * d)
             (q + r * d).update(repeating: 0, count: (4 - r) * d)
@@ -105,7 +105,8 @@ enum GroupScores {
     @inline(__always)
     static func fusesPasses(_ g: Int) -> Bool { g % 4 == 0 }
 
-    /// One block's scores and the previous block's V sum in one loop, a row pair of each per step:
+    /// One block's scores and the previous block's V sum in one loop, a row pair of each per step (with `wide`, by
+    /// default where `wideTiles`, four rows of each while both passes have them):
     /// scores[j·stride + i] = q_j·k_{keyRows(i)} for i < keyCount, and acc[j·dim …] += Σ_i
     /// weights[j·stride + i]·v_{valueRows(i)} for i < valueCount, for g (a multiple of four) queries.
     ///
@@ -120,11 +121,28 @@ enum GroupScores {
         _: E.Type, keys: UnsafeRawPointer, keyRows: R, keyCount: Int,
         values: UnsafeRawPointer, valueRows: R, valueCount: Int, dim d: Int,
         queries: UnsafePointer<Float>, queryCount g: Int, stride: Int,
-        scores: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, into acc: UnsafeMutablePointer<Float>
+        scores: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, into acc: UnsafeMutablePointer<Float>,
+        wide: Bool? = nil
     ) {
         precondition(fusesPasses(g), "computeAndAccumulate: \(g) queries is not a whole number of four-query tiles")
         let n = Swift.max(keyCount, valueCount)
         var i = 0
+        if wide ?? wideTiles {
+            // Four rows of each pass per step while both have them: the four-by-four K tile and two V steps
+            // (in an L1-resident probe 32 against 37 ns per K + V row; at 64K tokens, where memory bounds the
+            // loop, within ±4 %).
+            let both = Swift.min(keyCount, valueCount) & ~3
+            while i < both {
+                var t = 0
+                while t < g {
+                    scoresFourByFourStep(E.self, keys, keyRows, keyCount, d, queries + t * d, stride, scores + t * stride, at: i)
+                    accumulateFourStep(E.self, values, valueRows, valueCount, d, weights + t * stride, stride, acc + t * d, at: i)
+                    accumulateFourStep(E.self, values, valueRows, valueCount, d, weights + t * stride, stride, acc + t * d, at: i &+ 2)
+                    t &+= 4
+                }
+                i &+= 4
+            }
+        }
         while i < n {
             var t = 0
             while t < g {

@@ -26,6 +26,22 @@ public enum LargeAllocation {
     }
 }
 
+extension UnsafeMutablePointer where Pointee: BitwiseCopyable {
+    /// `count` uninitialised elements starting on a 64-byte (cache-line) boundary; free with `deallocate()`.
+    ///
+    /// Why: the kernels' scratch — the queries, the accumulators of the V sums, the score blocks — is read and
+    /// written with 256- and 512-bit vectors, and `allocate(capacity:)` aligns only to the element (malloc's
+    /// 16 bytes in practice), so every other 32-byte access, and every 64-byte one, straddled two cache lines.
+    /// For the V sum that rewrites its four queries' accumulators each row pair, a split store costs a second
+    /// line write and defeats store-to-load forwarding: the same loop ran 11 ns per row with 64-byte aligned
+    /// accumulators against 24 with them 16 bytes off (in-L1 probe, AVX-512 host; docs/cpu-kernels.md).
+    @inlinable
+    public static func allocateLines(_ count: Int) -> UnsafeMutablePointer<Pointee> {
+        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Pointee>.stride, alignment: 64)
+            .bindMemory(to: Pointee.self, capacity: Swift.max(count, 1))
+    }
+}
+
 /// A fixed-size, zero-initialised array of a trivial type in `LargeAllocation` memory, shared by
 /// reference and immutable once its owner has filled it (MagicPIG's hash tables).
 public final class LargeBuffer<T: BitwiseCopyable>: @unchecked Sendable {

@@ -27,7 +27,7 @@ public enum MatrixProduct {
         // The panel is copied contiguous: its k rows sit 6 KB apart in B (n = 1500), one page
         // each, and the tiles' loads stalled on L1 TLB misses. A B used again and again (SimHash's W)
         // is better packed once (`packPanels`).
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: max(16 * k, 1))
+        let panel = UnsafeMutablePointer<Float>.allocateLines(16 * k)
         defer { panel.deallocate() }
         multiply(a, b, into: c, m: m, n: n, k: k) { j in
             copyPanel(b, n: n, k: k, column: j, into: panel)
@@ -73,7 +73,7 @@ public enum MatrixProduct {
         let R = tileRows, tiles = m / R
         // Every full tile of A packed k-major (packed[t·R·k + p·R + r] = A[t·R + r, p]) so the
         // broadcasts of one step are adjacent.
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(tiles, 1) * R * k)
+        let packed = UnsafeMutablePointer<Float>.allocateLines(max(tiles, 1) * R * k)
         defer { packed.deallocate() }
         for t in 0..<tiles {
             let pt = packed + t * R * k

@@ -14,7 +14,7 @@ public enum TopKDecode {
         var outputs = [Float](repeating: 0, count: heads * d), lse = [Float](repeating: -.infinity, count: heads)
         guard n > 0 else { return (outputs, lse) }
         let k = min(max(1, keep), n)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: heads * n)
+        let scores = UnsafeMutablePointer<Float>.allocateLines(heads * n)
         defer { scores.deallocate() }
         let sp = SendablePointer(scores)
         let scale = 1 / Float(d).squareRoot()
@@ -30,13 +30,13 @@ public enum TopKDecode {
                        stride: n, into: sp.pointer + h * g * n + lo)
             }
         }
-        let op = SendablePointer(UnsafeMutablePointer<Float>.allocate(capacity: heads * d))
+        let op = SendablePointer(UnsafeMutablePointer<Float>.allocateLines(heads * d))
         let lp = SendablePointer(UnsafeMutablePointer<Float>.allocate(capacity: heads))
         defer { op.pointer.deallocate(); lp.pointer.deallocate() }
         Parallel.forEach(heads, threads: threads) { head in
             let s = sp.pointer + head * n
             let rows = UnsafeMutablePointer<Int32>.allocate(capacity: k)
-            let logits = UnsafeMutablePointer<Float>.allocate(capacity: k)
+            let logits = UnsafeMutablePointer<Float>.allocateLines(k)
             defer { rows.deallocate(); logits.deallocate() }
             largest(s, count: n, k: k, into: rows)
             for i in 0..<k { logits[i] = s[Int(rows[i])] }

@@ -119,3 +119,27 @@ private func naiveSoftmax(_ x: [Float]) -> (p: [Double], lse: Double) {
         #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05)
     }
 }
+
+/// The kernels' scratch and large arrays start on cache lines (their vector loads and stores would straddle two
+/// lines otherwise; docs/cpu-kernels.md), and huge-page-sized arrays on 2 MiB.
+@Suite struct AllocationTests {
+    @Test(arguments: [0, 1, 3, 16, 100, 4097, 300_000])
+    func scratchStartsOnACacheLine(count: Int) {
+        // Several at once, so they are not all the same recycled block.
+        let floats = (0..<4).map { _ in UnsafeMutablePointer<Float>.allocateLines(count) }
+        let words = UnsafeMutablePointer<UInt32>.allocateLines(count)
+        for p in floats { #expect(Int(bitPattern: p) % 64 == 0) }
+        #expect(Int(bitPattern: words) % 64 == 0)
+        if count > 0 { floats[0][count - 1] = 1; #expect(floats[0][count - 1] == 1) }
+        floats.forEach { $0.deallocate() }
+        words.deallocate()
+    }
+
+    @Test func largeAllocationsStartOnHugePages() {
+        let small = LargeAllocation.allocate(byteCount: 1000), large = LargeAllocation.allocate(byteCount: 3 << 20)
+        #expect(Int(bitPattern: small) % 64 == 0)
+        #expect(Int(bitPattern: large) % LargeAllocation.hugePageBytes == 0)
+        small.deallocate()
+        large.deallocate()
+    }
+}

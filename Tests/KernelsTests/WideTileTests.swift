@@ -4,8 +4,9 @@ import Testing
 
 /// The wide tiles (taken in native builds on AVX-512 CPUs, `GroupScores.wideTiles`) against the narrow ones every
 /// other build runs: the same bits, for both storage types, listed and contiguous rows, head dims with and without
-/// tails (of 64 for the V sum, of 8 for the dots) and row counts across the wide V sum's chunks. The tests call
-/// both forms explicitly, so they check the wide path on any CPU and in any build.
+/// tails (of 64 for the V sum, of 8 for the dots) and row counts across the wide V sum's chunks; and dense attention's
+/// fused K and V loop against its two passes. The tests call both forms explicitly, so they check the wide path on
+/// any CPU and in any build.
 @Suite struct WideTileTests {
     static let dims = [8, 20, 64, 72, 128, 200]
     static let counts = [1, 2, 3, 4, 7, 301, 700]
@@ -92,6 +93,68 @@ import Testing
         }
     }
 
+    /// Dense attention's fused loop (a block's scores with the previous block's V sum), in either form, against the
+    /// two passes run apart: the same bits, for groups of one and two four-query tiles and key/value blocks of equal
+    /// and unequal lengths (a cache's last block, a first block with no V sum yet).
+    @Test(arguments: KVDType.allCases, [false, true])
+    func fusedPassesEqualSeparatePasses(dtype: KVDType, wide: Bool) {
+        let blocks = [(64, 64), (37, 64), (64, 37), (3, 2), (1, 4), (5, 0), (0, 6)]
+        for d in Self.dims {
+            let storage = Rows(dim: d, rows: 200, dtype: dtype), head = storage.head
+            for g in [4, 8] {
+                for (keyCount, valueCount) in blocks {
+                    var gen = SeededGenerator(seed: UInt64(d * 100 + keyCount * 10 + valueCount))
+                    let stride = 64, q = gen.gaussians(g * d), w = gen.gaussians(g * stride), start = gen.gaussians(g * d)
+                    let keyRows = ContiguousRows(first: 120, end: 200), valueRows = ContiguousRows(first: 56, end: 200)
+                    var fusedScores = [Float](repeating: 0, count: g * stride), apartScores = fusedScores
+                    var fusedSums = start, apartSums = start
+                    q.withUnsafeBufferPointer { qp in
+                        w.withUnsafeBufferPointer { wp in
+                            fusedScores.withUnsafeMutableBufferPointer { sp in
+                                fusedSums.withUnsafeMutableBufferPointer { ap in
+                                    Self.fused(dtype, head, keyRows, keyCount, valueRows, valueCount, g, qp.baseAddress!, stride,
+                                               sp.baseAddress!, wp.baseAddress!, ap.baseAddress!, wide: wide)
+                                }
+                            }
+                            apartScores.withUnsafeMutableBufferPointer { sp in
+                                apartSums.withUnsafeMutableBufferPointer { ap in
+                                    for t in Swift.stride(from: 0, to: g, by: 4) {
+                                        for i in Swift.stride(from: 0, to: keyCount, by: 2) {
+                                            Self.scoresStep(dtype, head, keyRows, keyCount, qp.baseAddress! + t * d, sp.baseAddress! + t * stride, stride: stride, at: i)
+                                        }
+                                        for i in Swift.stride(from: 0, to: valueCount, by: 2) {
+                                            Self.sumStep(dtype, head, valueRows, valueCount, wp.baseAddress! + t * stride, ap.baseAddress! + t * d, stride: stride, at: i)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let label = "d \(d), g \(g), keys \(keyCount), values \(valueCount)"
+                    #expect(fusedScores.map(\.bitPattern) == apartScores.map(\.bitPattern), "scores, \(label)")
+                    #expect(fusedSums.map(\.bitPattern) == apartSums.map(\.bitPattern), "sums, \(label)")
+                    #expect(valueCount == 0 || fusedSums != start, "the sum added something, \(label)")
+                }
+            }
+            withExtendedLifetime(storage) {}
+        }
+    }
+
+    static func fused(_ dtype: KVDType, _ head: KVHead, _ keyRows: ContiguousRows, _ keyCount: Int,
+                      _ valueRows: ContiguousRows, _ valueCount: Int, _ g: Int, _ q: UnsafePointer<Float>, _ stride: Int,
+                      _ scores: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, _ acc: UnsafeMutablePointer<Float>, wide: Bool) {
+        switch dtype {
+        case .float32:
+            GroupScores.computeAndAccumulate(Float.self, keys: head.keys, keyRows: keyRows, keyCount: keyCount, values: head.values,
+                                             valueRows: valueRows, valueCount: valueCount, dim: head.dim, queries: q, queryCount: g,
+                                             stride: stride, scores: scores, weights: w, into: acc, wide: wide)
+        case .float16:
+            GroupScores.computeAndAccumulate(Float16.self, keys: head.keys, keyRows: keyRows, keyCount: keyCount, values: head.values,
+                                             valueRows: valueRows, valueCount: valueCount, dim: head.dim, queries: q, queryCount: g,
+                                             stride: stride, scores: scores, weights: w, into: acc, wide: wide)
+        }
+    }
+
     /// The wide forms, called explicitly.
     static func scoresWide<R: RowIndex>(_ dtype: KVDType, _ head: KVHead, _ rows: R, _ count: Int,
                                         _ q: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
@@ -111,18 +174,18 @@ import Testing
 
     /// The narrow tiles, step by step (what `scoresFour` and `accumulateFour` run without wide registers).
     static func scoresStep<R: RowIndex>(_ dtype: KVDType, _ head: KVHead, _ rows: R, _ count: Int,
-                                        _ q: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, at i: Int) {
+                                        _ q: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, stride: Int? = nil, at i: Int) {
         switch dtype {
-        case .float32: GroupScores.scoresFourStep(Float.self, head.keys, rows, count, head.dim, q, count, out, at: i)
-        case .float16: GroupScores.scoresFourStep(Float16.self, head.keys, rows, count, head.dim, q, count, out, at: i)
+        case .float32: GroupScores.scoresFourStep(Float.self, head.keys, rows, count, head.dim, q, stride ?? count, out, at: i)
+        case .float16: GroupScores.scoresFourStep(Float16.self, head.keys, rows, count, head.dim, q, stride ?? count, out, at: i)
         }
     }
 
     static func sumStep<R: RowIndex>(_ dtype: KVDType, _ head: KVHead, _ rows: R, _ count: Int,
-                                     _ w: UnsafePointer<Float>, _ acc: UnsafeMutablePointer<Float>, at i: Int) {
+                                     _ w: UnsafePointer<Float>, _ acc: UnsafeMutablePointer<Float>, stride: Int? = nil, at i: Int) {
         switch dtype {
-        case .float32: GroupScores.accumulateFourStep(Float.self, head.values, rows, count, head.dim, w, count, acc, at: i)
-        case .float16: GroupScores.accumulateFourStep(Float16.self, head.values, rows, count, head.dim, w, count, acc, at: i)
+        case .float32: GroupScores.accumulateFourStep(Float.self, head.values, rows, count, head.dim, w, stride ?? count, acc, at: i)
+        case .float16: GroupScores.accumulateFourStep(Float16.self, head.values, rows, count, head.dim, w, stride ?? count, acc, at: i)
         }
     }
 }
